@@ -1,0 +1,22 @@
+"""PLACEHOLDER: replaced by the Stripe imitation."""
+from sandbox.vendor import JSONResponse, Vendor
+
+
+class BillingVendor(Vendor):
+    system = "billing"
+    title = "Stripe (placeholder)"
+
+    def declare_tables(self, store):
+        pass
+
+    def generate(self, world, rng):
+        pass
+
+    def routes(self):
+        return []
+
+    def authenticate(self, request):
+        return None
+
+    def error(self, status, code, message):
+        return JSONResponse({"error": message}, status_code=status)
