@@ -65,7 +65,9 @@ class Sandbox:
         self.store = Store(self.settings.data_dir)
         self.store.table(REQUESTS, key="seq", indexes=("seq",))
         self.world = generate_world(seed, scale)
-        self.vendors = {name: cls(self) for name, cls in vendor_classes().items()}
+        # On reset the running apps keep their vendor objects (and routes): regenerate into them.
+        if not self.vendors:
+            self.vendors = {name: cls(self) for name, cls in vendor_classes().items()}
         for vendor in self.vendors.values():
             vendor.declare_tables(self.store)
         # Billing renders first: the ERP posts billing's invoices and support mirrors its plans.
@@ -75,11 +77,8 @@ class Sandbox:
 
     def reset(self) -> None:
         """Back to the seed: regenerate and drop every journaled write (faults stay as set)."""
-        faults = {name: v.faults for name, v in self.vendors.items()}
         self.store.close()
         self._generate()
-        for name, state in faults.items():
-            self.vendors[name].faults = state
         self.store.journal_path.unlink(missing_ok=True)
         self.store.open_journal()
 

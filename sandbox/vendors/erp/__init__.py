@@ -1,22 +1,179 @@
-"""PLACEHOLDER: replaced by the BusinessCentral imitation."""
+"""Microsoft Dynamics 365 Business Central (API v2.0) imitation: the ERP where finance keeps
+customers and posted sales documents. Everything lives under
+`/v2.0/{tenant}/{environment}/api/v2.0` (see api.py for the OData surface)."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from sandbox.store import Store
 from sandbox.vendor import JSONResponse, Vendor
+from sandbox.vendors.erp import simulation
+from sandbox.vendors.erp.api import JSON_TYPE, ErpApi, ODataResult, error_body
+from sandbox.vendors.erp.generate import FIRST_CREDIT_MEMO_NUMBER, FIRST_INVOICE_NUMBER, ErpGenerator
+from sandbox.vendors.erp.schema import (
+    CREDIT_MEMOS_TABLE,
+    CUSTOMERS_TABLE,
+    INVOICES_TABLE,
+    LAST_MODIFIED,
+    NUMBER,
+    UNPOSTED_TABLE,
+)
+from sandbox.world import World
+
+API_PREFIX = "/v2.0/{tenant}/{environment}/api/v2.0"
+# The shared pipeline names its errors generically; BC spells them its own way.
+PIPELINE_CODES = {
+    "rate_limited": "Application_TooManyRequests",
+    "service_unavailable": "Internal_ServiceUnavailable",
+    "server_error": "Internal_ServerError",
+    "internal_error": "Internal_ServerError",
+    "resource_missing": "BadRequest_NotFound",
+    "method_not_allowed": "BadRequest_MethodNotAllowed",
+    "injected": "BadRequest",
+    "http_error": "BadRequest",
+    "invalid_request": "BadRequest",
+}
 
 
 class ErpVendor(Vendor):
     system = "erp"
-    title = "BusinessCentral (placeholder)"
+    title = "Dynamics 365 Business Central"
 
-    def declare_tables(self, store):
-        pass
+    def __init__(self, sandbox) -> None:
+        super().__init__(sandbox)
+        self.api = ErpApi(self)
+        # Posted number series continue after the generated documents (same on every regeneration).
+        self.posted_series_start = {"salesInvoices": FIRST_INVOICE_NUMBER, "salesCreditMemos": FIRST_CREDIT_MEMO_NUMBER}
 
-    def generate(self, world, rng):
-        pass
+    # -- data -------------------------------------------------------------------------------------
+    def declare_tables(self, store: Store) -> None:
+        store.table(CUSTOMERS_TABLE, indexes=(LAST_MODIFIED, NUMBER, "email", "taxRegistrationNumber"))
+        store.table(INVOICES_TABLE, indexes=(LAST_MODIFIED, NUMBER, "externalDocumentNumber"))
+        store.table(CREDIT_MEMOS_TABLE, indexes=(LAST_MODIFIED, NUMBER, "externalDocumentNumber"))
+        store.table(UNPOSTED_TABLE, indexes=(simulation.POST_AT,))
 
+    def generate(self, world: World, rng: random.Random) -> None:
+        ErpGenerator(world, rng).run(self.store)
+        self.posted_series_start = {
+            "salesInvoices": FIRST_INVOICE_NUMBER + len(self.store[INVOICES_TABLE]),
+            "salesCreditMemos": FIRST_CREDIT_MEMO_NUMBER + len(self.store[CREDIT_MEMOS_TABLE]),
+        }
+
+    # -- HTTP -------------------------------------------------------------------------------------
     def routes(self):
-        return []
+        return [
+            (f"{API_PREFIX}/$batch", self.handle_batch, ["POST"]),
+            (API_PREFIX, self.handle_odata, ["GET"]),
+            (f"{API_PREFIX}/{{path:path}}", self.handle_odata, ["GET", "POST", "PATCH", "DELETE"]),
+        ]
 
-    def authenticate(self, request):
+    def _environment_error(self, request: Request) -> Response | None:
+        tenant, environment = request.path_params["tenant"], request.path_params["environment"]
+        if tenant != self.credentials["tenant"]:
+            return self.error(404, "Internal_TenantUnavailable", f"The tenant '{tenant}' is not accessible")
+        if environment != self.credentials["environment"]:
+            return self.error(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{environment}'.")
         return None
 
-    def error(self, status, code, message):
-        return JSONResponse({"error": message}, status_code=status)
+    async def _body(self, request: Request) -> object:
+        raw = await request.body()
+        if not raw:
+            return None
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return _INVALID_BODY
+
+    def respond(self, result: ODataResult) -> Response:
+        if result.body is None:
+            return Response(status_code=result.status, headers=result.headers)
+        if isinstance(result.body, str):
+            return Response(result.body, status_code=result.status, headers=result.headers, media_type="application/xml")
+        return JSONResponse(result.body, status_code=result.status, headers=result.headers, media_type=JSON_TYPE)
+
+    async def handle_odata(self, request: Request) -> Response:
+        denied = self._environment_error(request)
+        if denied is not None:
+            return denied
+        body = await self._body(request) if request.method in ("POST", "PATCH") else None
+        if body is _INVALID_BODY:
+            return self.error(400, "BadRequest", "Invalid Request Body")
+        path = request.path_params.get("path", "")
+        result = self.api.dispatch(request.method, path, dict(request.query_params), request.headers, body, self.api.data())
+        return self.respond(result)
+
+    async def handle_batch(self, request: Request) -> Response:
+        denied = self._environment_error(request)
+        if denied is not None:
+            return denied
+        body = await self._body(request)
+        if body is _INVALID_BODY:
+            return self.error(400, "BadRequest", "Invalid Request Body")
+        return self.respond(self.api.batch(body, request.headers))
+
+    def authenticate(self, request: Request) -> Response | None:
+        if request.headers.get("authorization", "") == f"Bearer {self.credentials['access_token']}":
+            return None
+        response = self.error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
+        response.headers["WWW-Authenticate"] = (
+            f'Bearer authorization_uri="https://login.microsoftonline.com/{self.credentials["tenant"]}/oauth2/authorize", '
+            'resource_id="https://api.businesscentral.dynamics.com"'
+        )
+        return response
+
+    def error(self, status: int, code: str, message: str) -> Response:
+        return JSONResponse(error_body(PIPELINE_CODES.get(code, code), message), status_code=status, media_type=JSON_TYPE)
+
+    def response_headers(self) -> dict[str, str]:
+        return {"OData-Version": "4.0"}
+
+    # -- simulation and truth ---------------------------------------------------------------------
+    def simulation_kinds(self) -> dict[str, Callable[[random.Random], list[dict]]]:
+        return {
+            "erp_credit_limit_change": lambda rng: simulation.credit_limit_change(self, rng),
+            "erp_customer_edit": lambda rng: simulation.customer_edit(self, rng),
+            "erp_late_posting": lambda rng: simulation.late_posting(self, rng),
+        }
+
+    def truth_parties(self) -> list[dict]:
+        return [
+            {"system": "erp", "table": "customers", "source_id": row["id"], "customer_key": row.get("_customer")}
+            for row in self.store[CUSTOMERS_TABLE].rows.values()
+        ]
+
+    def counts(self) -> dict[str, int]:
+        invoices, memos = self.store[INVOICES_TABLE].rows.values(), self.store[CREDIT_MEMOS_TABLE].rows.values()
+        return {
+            "customers": len(self.store[CUSTOMERS_TABLE]),
+            "sales_invoices": len(invoices),
+            "sales_invoice_lines": sum(len(row.get("lines", ())) for row in invoices),
+            "sales_credit_memos": len(memos),
+            "sales_credit_memo_lines": sum(len(row.get("lines", ())) for row in memos),
+        }
+
+    def truth_tables(self) -> dict[str, Callable[[], list[dict]]]:
+        return {"invoices": self.invoice_truth}
+
+    def invoice_truth(self) -> list[dict]:
+        """How each billing invoice / credit note should reconcile against the ERP."""
+        truth = []
+        for table, kind in ((INVOICES_TABLE, "invoice"), (CREDIT_MEMOS_TABLE, "credit_note")):
+            for row in self.store[table].rows.values():
+                if row.get("_billing"):
+                    truth.append(_truth_row(row["_billing"], kind, row["_customer"], row["_expected"], row["id"]))
+        for row in self.store[UNPOSTED_TABLE].rows.values():
+            truth.append(_truth_row(row["id"], row["kind"], row["_customer"], row["_expected"], None))
+        return truth
+
+
+def _truth_row(billing_id: str, kind: str, customer_key: str, expected: str, erp_id: str | None) -> dict:
+    return {"billing_document_id": billing_id, "kind": kind, "customer_key": customer_key, "expected_status": expected, "erp_document_id": erp_id}
+
+
+_INVALID_BODY = object()

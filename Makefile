@@ -1,0 +1,45 @@
+# Syncline: `make demo` runs the main job on the embedded default (sandbox + DuckDB); `make test` runs the tests.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null)
+ifeq ($(UV),)
+UV := python3 -m uv
+endif
+VENV := .venv
+export DAGSTER_HOME ?= $(CURDIR)/.syncline/dagster
+export UV_PYTHON_PREFERENCE ?= only-system
+
+.PHONY: bootstrap demo dev test bench lint stop clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || { echo "uv not found: installing it (pip install uv)"; python3 -m pip install --quiet uv; }
+	$(UV) sync --frozen
+	@touch $@
+
+$(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
+	@mkdir -p $(DAGSTER_HOME)
+	cp $< $@
+
+bootstrap: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
+
+demo: bootstrap
+	$(VENV)/bin/syncline demo
+
+dev: bootstrap
+	$(VENV)/bin/python -c "from syncline.demo import ensure_sandbox; ensure_sandbox(1000, 42)"
+	$(VENV)/bin/dagster dev -w workspace.yaml
+
+test: bootstrap
+	$(VENV)/bin/python -m pytest -q $(PYTEST_ARGS)
+
+bench: bootstrap
+	$(VENV)/bin/python -m bench $(BENCH_ARGS)
+
+lint: bootstrap
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+stop:
+	@if [ -f .syncline/sandbox/sandbox.pid ]; then kill $$(cat .syncline/sandbox/sandbox.pid) 2>/dev/null && echo "sandbox stopped"; rm -f .syncline/sandbox/sandbox.pid; else echo "no sandbox pid file"; fi
+
+clean: stop
+	rm -rf .syncline

@@ -1,0 +1,339 @@
+"""Probabilistic links with Splink 5 on DuckDB, trained without labels.
+
+People and organisations get separate models (own comparisons, blocking rules and thresholds):
+- organisations: no term-frequency adjustments (a name repeats *because* it is duplicated across
+  systems, so TF would penalise the very matches we want), name compared as a whole, as sorted
+  tokens and by token containment; domain, phone, address, postal code, city, country, tax id.
+- people: first/last name with TF adjustments (common surnames are weak evidence), swapped names,
+  date of birth, email, phone, address, postal code, city, country, tax id.
+
+Every comparison level carries prior m/u values, so the model is usable on tiny inputs. With enough
+records it is trained: lambda from deterministic rules, u by random sampling, m by EM on a few
+blocking rules; a training step that fails (e.g. no pairs under a rule) keeps the priors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+import pyarrow as pa
+
+logger = logging.getLogger(__name__)
+
+# Columns handed to Splink (the rest of the normalised frame stays in pandas).
+MODEL_COLUMNS = [
+    "uid", "name_norm", "name_sorted", "name_tok1", "name_tok_last", "name_prefix", "first_name_norm",
+    "last_name_norm", "email_norm", "email_user", "domain_norm", "phone_norm", "address_norm", "address_num",
+    "city_norm", "postal_norm", "postal_prefix", "country_norm", "tax_id_norm", "dob_norm",
+]
+
+
+@dataclass
+class ModelConfig:
+    """Knobs of one model (one per party kind)."""
+
+    threshold: float = 0.9
+    min_records_to_train: int = 1_000
+    u_max_pairs: float = 2e6
+    em_max_pairs: float = 1e6
+    prior_recall: float = 0.6
+    seed: int = 42
+    threads: int = 2
+    memory_limit: str | None = None
+    predict_floor: float = 0.05  # pairs below this are not even returned
+    extra: dict = field(default_factory=dict)
+
+
+def _null(col: str) -> dict:
+    return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": "null", "is_null_level": True}
+
+
+def _level(sql: str, label: str, m: float, u: float, tf: str | None = None) -> dict:
+    level = {"sql_condition": sql, "label_for_charts": label, "m_probability": m, "u_probability": u}
+    if tf:
+        level["tf_adjustment_column"] = tf
+        level["tf_adjustment_weight"] = 1.0
+    return level
+
+
+def _else(m: float, u: float) -> dict:
+    return {"sql_condition": "ELSE", "label_for_charts": "else", "m_probability": m, "u_probability": u}
+
+
+def _exact(col: str, m: float, u: float, tf: bool = False) -> dict:
+    return _level(f'"{col}_l" = "{col}_r"', "exact", m, u, tf=col if tf else None)
+
+
+def _jw(col: str, t: float, m: float, u: float) -> dict:
+    return _level(f'jaro_winkler_similarity("{col}_l", "{col}_r") >= {t}', f"jaro-winkler >= {t}", m, u)
+
+
+def _comparison(name: str, levels: list[dict]) -> dict:
+    return {"output_column_name": name, "comparison_description": name, "comparison_levels": levels}
+
+
+def _tokens(col: str, side: str) -> str:
+    return f"string_split(\"{col}_{side}\", ' ')"
+
+
+def _shared_comparisons() -> list[dict]:
+    """Comparisons that mean the same for people and organisations."""
+    return [
+        _comparison("email", [
+            _null("email_norm"),
+            _exact("email_norm", 0.6, 0.0005),
+            _level('"email_user_l" = "email_user_r"', "same mailbox name", 0.1, 0.002),
+            _else(0.3, 0.9975),
+        ]),
+        _comparison("phone", [_null("phone_norm"), _exact("phone_norm", 0.7, 0.0005), _else(0.3, 0.9995)]),
+        _comparison("address", [
+            _null("address_norm"),
+            _exact("address_norm", 0.6, 0.0005),
+            _level('"address_num_l" = "address_num_r" AND '
+                   'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
+                   "same number, similar street", 0.2, 0.002),
+            _jw("address_norm", 0.85, 0.1, 0.02),
+            _else(0.1, 0.9775),
+        ]),
+        _comparison("postal_code", [
+            _null("postal_norm"),
+            _exact("postal_norm", 0.75, 0.002),
+            _level('"postal_prefix_l" = "postal_prefix_r"', "same prefix", 0.1, 0.02),
+            _else(0.15, 0.978),
+        ]),
+        _comparison("city", [
+            _null("city_norm"), _exact("city_norm", 0.8, 0.01), _jw("city_norm", 0.9, 0.1, 0.01), _else(0.1, 0.98),
+        ]),
+        _comparison("country", [_null("country_norm"), _exact("country_norm", 0.97, 0.2), _else(0.03, 0.8)]),
+        _comparison("tax_id", [
+            _null("tax_id_norm"),
+            _exact("tax_id_norm", 0.9, 0.00001),
+            _level('damerau_levenshtein("tax_id_norm_l", "tax_id_norm_r") <= 1', "one edit", 0.05, 0.0005),
+            _else(0.05, 0.99949),
+        ]),
+    ]
+
+
+def org_comparisons() -> list[dict]:
+    l_tok, r_tok = _tokens("name_norm", "l"), _tokens("name_norm", "r")
+    name = _comparison("name", [
+        _null("name_norm"),
+        _exact("name_norm", 0.55, 0.0005),
+        _level('"name_sorted_l" = "name_sorted_r" OR '
+               'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.95', "same tokens or jw >= 0.95",
+               0.15, 0.001),
+        _level(f'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.88 OR '
+               f'list_has_all({l_tok}, {r_tok}) OR list_has_all({r_tok}, {l_tok})',
+               "jw >= 0.88 or one name contains the other", 0.15, 0.005),
+        _level(f'len(list_intersect({l_tok}, {r_tok})) >= 1 OR '
+               'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.75',
+               "a shared token or jw >= 0.75", 0.1, 0.05),
+        _else(0.05, 0.9435),
+    ])
+    domain = _comparison("domain", [
+        _null("domain_norm"),
+        _exact("domain_norm", 0.7, 0.0001),
+        _level("split_part(\"domain_norm_l\", '.', 1) = split_part(\"domain_norm_r\", '.', 1)",
+               "same label, other TLD", 0.1, 0.0005),
+        _else(0.2, 0.9994),
+    ])
+    return [name, domain, *_shared_comparisons()]
+
+
+def person_comparisons() -> list[dict]:
+    first = _comparison("first_name", [
+        _null("first_name_norm"),
+        _exact("first_name_norm", 0.8, 0.01, tf=True),
+        _level('"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"',
+               "swapped with surname", 0.02, 0.0001),
+        _jw("first_name_norm", 0.92, 0.1, 0.005),
+        _jw("first_name_norm", 0.8, 0.04, 0.03),
+        _level("left(\"first_name_norm_l\", 1) = left(\"first_name_norm_r\", 1) AND "
+               "(length(\"first_name_norm_l\") = 1 OR length(\"first_name_norm_r\") = 1)", "initial", 0.02, 0.02),
+        _else(0.02, 0.9349),
+    ])
+    last = _comparison("last_name", [
+        _null("last_name_norm"),
+        _exact("last_name_norm", 0.85, 0.005, tf=True),
+        _jw("last_name_norm", 0.92, 0.08, 0.003),
+        _jw("last_name_norm", 0.8, 0.04, 0.02),
+        _else(0.03, 0.972),
+    ])
+    dob = _comparison("date_of_birth", [
+        _null("dob_norm"),
+        _exact("dob_norm", 0.85, 0.0003),
+        _level('damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 1', "one edit", 0.08, 0.005),
+        _level("left(\"dob_norm_l\", 4) = left(\"dob_norm_r\", 4) OR "
+               'damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 2', "same year or two edits", 0.04, 0.05),
+        _else(0.03, 0.9447),
+    ])
+    return [first, last, dob, *_shared_comparisons()]
+
+
+def _rules(*specs: str) -> list[str]:
+    return list(specs)
+
+
+def _eq(*cols: str) -> str:
+    return " AND ".join(f'l."{c}" = r."{c}"' for c in cols)
+
+
+ORG_PREDICT_RULES = _rules(
+    _eq("name_norm"),
+    _eq("name_sorted"),
+    _eq("domain_norm"),
+    _eq("phone_norm"),
+    _eq("email_norm"),
+    _eq("tax_id_norm"),
+    _eq("name_tok1", "postal_norm"),
+    _eq("name_tok1", "city_norm"),
+    _eq("name_tok_last", "postal_norm"),
+    _eq("name_prefix", "postal_prefix"),
+    _eq("address_num", "postal_norm"),
+)
+ORG_PRIOR_RULES = _rules(
+    _eq("name_norm", "postal_norm"), _eq("domain_norm"), _eq("tax_id_norm"), _eq("name_norm", "phone_norm"),
+)
+ORG_EM_RULES = _rules(_eq("name_norm"), _eq("postal_norm"), _eq("phone_norm"), _eq("domain_norm"))
+
+PERSON_PREDICT_RULES = _rules(
+    _eq("first_name_norm", "last_name_norm"),
+    _eq("dob_norm"),
+    _eq("dob_norm", "postal_norm"),
+    _eq("email_norm"),
+    _eq("phone_norm"),
+    _eq("tax_id_norm"),
+    _eq("last_name_norm", "postal_norm"),
+    'l."first_name_norm" = r."last_name_norm" AND l."last_name_norm" = r."first_name_norm"',
+    'l."postal_norm" = r."postal_norm" AND left(l."first_name_norm", 2) = left(r."first_name_norm", 2)',
+    _eq("address_norm"),
+    _eq("last_name_norm", "city_norm"),
+)
+PERSON_PRIOR_RULES = _rules(
+    _eq("first_name_norm", "last_name_norm", "dob_norm"), _eq("email_norm"), _eq("tax_id_norm"),
+)
+PERSON_EM_RULES = _rules(_eq("first_name_norm", "last_name_norm"), _eq("dob_norm"), _eq("postal_norm"))
+
+
+@dataclass
+class KindModel:
+    comparisons: list[dict]
+    predict_rules: list[str]
+    prior_rules: list[str]
+    em_rules: list[str]
+
+
+MODELS: dict[str, KindModel] = {
+    "org": KindModel(org_comparisons(), ORG_PREDICT_RULES, ORG_PRIOR_RULES, ORG_EM_RULES),
+    "person": KindModel(person_comparisons(), PERSON_PREDICT_RULES, PERSON_PRIOR_RULES, PERSON_EM_RULES),
+}
+
+
+def _empty_pairs() -> pd.DataFrame:
+    return pd.DataFrame({"uid_l": pd.Series(dtype="int64"), "uid_r": pd.Series(dtype="int64"),
+                         "match_probability": pd.Series(dtype="float64"), "match_weight": pd.Series(dtype="float64")})
+
+
+def _used_columns(model: KindModel, frame: pd.DataFrame) -> tuple[list[dict], list[str]]:
+    """Drop comparisons whose columns are entirely null (no evidence either way; EM cannot train them)
+    and blocking rules on such columns."""
+    empty = {c for c in MODEL_COLUMNS if c != "uid" and frame[c].isna().all()}
+
+    def mentions_empty(sql: str) -> bool:
+        return any(f'"{c}' in sql for c in empty)
+
+    comps = [c for c in model.comparisons
+             if not all(mentions_empty(lv["sql_condition"]) for lv in c["comparison_levels"] if lv["sql_condition"] != "ELSE")]
+    rules = [r for r in model.predict_rules if not mentions_empty(r)]
+    return comps, rules
+
+
+def _to_arrow(frame: pd.DataFrame) -> pa.Table:
+    data = {"uid": pa.array(frame["uid"].to_numpy(), pa.int64())}
+    for col in MODEL_COLUMNS[1:]:
+        data[col] = pa.array(frame[col].astype(object).where(frame[col].notna(), None).tolist(), pa.string())
+    return pa.table(data)
+
+
+def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | None = None) -> pd.DataFrame:
+    """Scored pairs (uid_l, uid_r, match_probability, match_weight) among records of one kind, with
+    match_probability >= config.predict_floor. The caller applies the link threshold."""
+    from splink import DuckDBAPI, Linker, SettingsCreator
+
+    config = config or ModelConfig()
+    model = MODELS[kind]
+    frame = norm.loc[norm["kind"] == kind, MODEL_COLUMNS]
+    n = len(frame)
+    if n < 2:
+        return _empty_pairs()
+    comparisons, predict_rules = _used_columns(model, frame)
+    if not comparisons or not predict_rules:
+        return _empty_pairs()
+    empty = {c for c in MODEL_COLUMNS if c != "uid" and frame[c].isna().all()}
+
+    def usable(rules: list[str]) -> list[str]:
+        return [r for r in rules if not any(f'"{c}"' in r for c in empty)]
+
+    db_api = DuckDBAPI()
+    con = db_api.duckdb_con
+    con.execute(f"SET threads = {int(config.threads)}")
+    con.execute("SET preserve_insertion_order = false")
+    if config.memory_limit:
+        con.execute(f"SET memory_limit = '{config.memory_limit}'")
+    try:
+        sdf = db_api.register(_to_arrow(frame), table_name=f"parties_{kind}")
+        n_pairs = n * (n - 1) / 2
+        settings = SettingsCreator(
+            link_type="dedupe_only",
+            unique_id_column_name="uid",
+            comparisons=comparisons,
+            blocking_rules_to_generate_predictions=predict_rules,
+            probability_two_random_records_match=min(0.5, max(1.0 / n_pairs, min(0.1, 1.0 / n))),
+            retain_matching_columns=False,
+            retain_intermediate_calculation_columns=False,
+            max_iterations=20,
+        )
+        linker = Linker(sdf, settings, log_level=logging.WARNING)
+        _train(linker, model, n, config, usable)
+        pairs = linker.inference.predict(threshold_match_probability=config.predict_floor, warning_mode="never")
+        rel = pairs.as_duckdbpyrelation()
+        out = con.sql(
+            f"select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, match_probability::DOUBLE as match_probability, "
+            f"match_weight::DOUBLE as match_weight from {pairs.physical_name}"
+        ).df() if rel is not None else _empty_pairs()
+    finally:
+        con.close()
+    return out.reset_index(drop=True)
+
+
+def _train(linker, model: KindModel, n: int, config: ModelConfig, usable) -> None:
+    """Unsupervised training; every step is optional and falls back to the priors on failure."""
+    prior_rules = usable(model.prior_rules)
+    if prior_rules:
+        try:
+            linker.training.estimate_probability_two_random_records_match(prior_rules, recall=config.prior_recall)
+            lam = linker._settings_obj._probability_two_random_records_match
+            floor = 1.0 / (n * (n - 1) / 2)
+            if not lam or lam <= floor or math.isnan(lam):
+                lam = max(floor, min(0.1, 1.0 / n))
+            linker._settings_obj._probability_two_random_records_match = min(0.5, lam)
+        except Exception as exc:  # noqa: BLE001 - priors stay
+            logger.info("lambda estimation skipped: %s", exc)
+    if n < config.min_records_to_train:
+        return
+    try:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=min(config.u_max_pairs, n * (n - 1) / 2), seed=config.seed
+        )
+    except Exception as exc:  # noqa: BLE001
+        logger.info("u estimation skipped: %s", exc)
+    for rule in usable(model.em_rules):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, max_pairs=config.em_max_pairs, estimate_without_term_frequencies=True
+            )
+        except Exception as exc:  # noqa: BLE001
+            logger.info("EM on %s skipped: %s", rule, exc)

@@ -1,0 +1,23 @@
+"""Ingestion errors that say which source, resource and page failed (never a bare KeyError)."""
+
+from __future__ import annotations
+
+
+class IngestionError(RuntimeError):
+    """Base class: a source could not be read completely; what was loaded before stays intact."""
+
+
+class MalformedPageError(IngestionError):
+    """A page was not valid JSON, or its records broke the resource's contract (schema drift)."""
+
+    def __init__(self, source: str, resource: str, page: int, url: str, detail: str) -> None:
+        self.source, self.resource, self.page, self.url, self.detail = source, resource, page, url, detail
+        super().__init__(f"{source}.{resource}: malformed page {page} ({url}): {detail}")
+
+
+class SourceUnavailableError(IngestionError):
+    """The vendor kept failing (outage, 5xx, 429) after every retry."""
+
+    def __init__(self, source: str, resource: str, page: int, url: str, detail: str) -> None:
+        self.source, self.resource, self.page, self.url = source, resource, page, url
+        super().__init__(f"{source}.{resource}: unavailable at page {page} ({url}): {detail}")

@@ -1,0 +1,1 @@
+"""Per-concern Dagster definitions, assembled by orchestration/definitions.py."""

@@ -1,0 +1,17 @@
+"""Store table names of the support imitation, and the indexes its cursors page on."""
+
+ORGS = "support_organizations"
+USERS = "support_users"
+TICKETS = "support_tickets"
+FIELDS = "support_organization_fields"
+JOBS = "support_job_statuses"
+
+INDEXES = {
+    # id: cursor and offset lists; updated: incremental exports; name_key / external_id: upsert
+    # matching and the unique-name rule; organization_id: a customer's users.
+    ORGS: ("id", "updated", "name_key", "external_id"),
+    USERS: ("id", "updated", "organization_id"),
+    TICKETS: ("id", "updated"),
+    FIELDS: ("id",),
+    JOBS: (),
+}
