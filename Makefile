@@ -19,7 +19,14 @@ $(DAGSTER_HOME)/dagster.yaml: orchestration/dagster_home/dagster.yaml
 	@mkdir -p $(DAGSTER_HOME)
 	cp $< $@
 
-bootstrap: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml
+DBT_MANIFEST := dbt_project/target/manifest.json
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null) dbt_project/dbt_project.yml
+
+# dagster-dbt loads the manifest at import: build it whenever a model, seed or macro changes.
+$(DBT_MANIFEST): $(VENV)/.synced $(DBT_SOURCES)
+	DBT_SEND_ANONYMOUS_USAGE_STATS=false $(VENV)/bin/dbt parse --quiet --project-dir dbt_project --profiles-dir dbt_project
+
+bootstrap: $(VENV)/.synced $(DAGSTER_HOME)/dagster.yaml $(DBT_MANIFEST)
 
 demo: bootstrap
 	$(VENV)/bin/syncline demo

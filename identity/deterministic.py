@@ -2,7 +2,7 @@
 
 Rules (each only between records of the same kind, person or organisation):
 - `tax_id`: equal normalised tax id, and the same country when both countries are known;
-- `email`: equal exact (normalised) email address;
+- `email`: equal exact (normalised) email address (for organisations not at a free-mail provider);
 - `domain`: equal web/email domain for organisations (free-mail and platform domains never count);
 - `cross_reference`: explicit pairs from the caller (e.g. the ERP number stored in the CRM).
 
@@ -15,6 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 import pandas as pd
+
+from identity.normalize import is_free_mail
 
 EDGE_COLUMNS = ["uid_l", "uid_r", "match_probability", "match_rule"]
 CROSS_REFERENCE_COLUMNS = ["source_system_l", "source_id_l", "source_system_r", "source_id_r"]
@@ -126,6 +128,10 @@ def deterministic_links(
     parts = [_star_edges(norm["uid"], tax_id_keys(norm), "tax_id", max_group_size)]
 
     mail = norm["email_norm"].mask(norm["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA)
+    # For organisations a shared free-mail mailbox (a bookkeeper's gmail used for several small
+    # companies) is evidence for the model, not a deterministic key; for people it is a key.
+    shared_mailbox = (norm["kind"] == "org") & is_free_mail(norm["email_domain"])
+    mail = mail.mask(shared_mailbox, pd.NA)
     parts.append(_star_edges(norm["uid"], norm["kind"] + "|" + mail, "email", max_group_size))
 
     is_org = norm["kind"] == "org"

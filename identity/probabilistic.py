@@ -201,7 +201,8 @@ ORG_EM_RULES = _rules(_eq("name_norm"), _eq("postal_norm"), _eq("phone_norm"), _
 
 PERSON_PREDICT_RULES = _rules(
     _eq("first_name_norm", "last_name_norm"),
-    _eq("dob_norm"),
+    _eq("last_name_norm", "dob_norm"),
+    _eq("first_name_norm", "dob_norm"),
     _eq("dob_norm", "postal_norm"),
     _eq("email_norm"),
     _eq("phone_norm"),

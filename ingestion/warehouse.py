@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 import dlt
 
@@ -50,6 +53,69 @@ class Warehouse:
         if self.kind == "duckdb":
             return f"duckdb:{self.duckdb_path}"
         return "postgres:" + self.postgres_dsn.split("@")[-1]  # never print credentials
+
+    def postgres_parts(self) -> dict[str, str]:
+        """The DSN split into the SYNCLINE_PG_* variables dbt's profile reads."""
+        from urllib.parse import unquote, urlparse
+
+        url = urlparse(self.postgres_dsn)
+        return {
+            "SYNCLINE_PG_HOST": url.hostname or "127.0.0.1",
+            "SYNCLINE_PG_PORT": str(url.port or 5432),
+            "SYNCLINE_PG_USER": unquote(url.username or "postgres"),
+            "SYNCLINE_PG_PASSWORD": unquote(url.password or ""),
+            "SYNCLINE_PG_DATABASE": (url.path or "/postgres").lstrip("/") or "postgres",
+        }
+
+    def read_frame(self, sql: str) -> "pd.DataFrame":
+        """A query result as a pandas DataFrame (one short-lived connection)."""
+        import pandas as pd
+
+        if self.kind == "duckdb":
+            import duckdb
+
+            with duckdb.connect(str(self.duckdb_path), read_only=True) as con:
+                return con.execute(sql).df()
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(self.sqlalchemy_url())
+        try:
+            with engine.connect() as con:
+                return pd.read_sql_query(sqlalchemy.text(sql), con)
+        finally:
+            engine.dispose()
+
+    def write_frame(self, df: "pd.DataFrame", schema: str, table: str) -> None:
+        """Replace schema.table with df atomically (readers see the old or the new table)."""
+        if self.kind == "duckdb":
+            import duckdb
+
+            with duckdb.connect(str(self.duckdb_path)) as con:
+                con.execute(f"create schema if not exists {schema}")
+                con.register("frame", df)
+                con.execute("begin")
+                con.execute(f"create or replace table {schema}.{table} as select * from frame")
+                con.execute("commit")
+            return
+        import sqlalchemy
+
+        engine = sqlalchemy.create_engine(self.sqlalchemy_url())
+        try:
+            with engine.begin() as con:
+                con.execute(sqlalchemy.text(f"create schema if not exists {schema}"))
+                df.to_sql(table, con, schema=schema, if_exists="replace", index=False, method="multi", chunksize=5000)
+        finally:
+            engine.dispose()
+
+    def table_exists(self, schema: str, table: str) -> bool:
+        rows = self.query(
+            "select count(*) from information_schema.tables "
+            f"where table_schema = '{schema}' and table_name = '{table}'"
+        )
+        return rows[0][0] > 0
+
+    def sqlalchemy_url(self) -> str:
+        return self.postgres_dsn.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def query(self, sql: str) -> list[tuple]:
         """Run a read query (tests, summaries). Opens and closes its own connection."""

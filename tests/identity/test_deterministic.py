@@ -38,7 +38,14 @@ def test_email_and_company_domain_but_not_free_mail():
         dict(source_system="b", source_id="4", name="ACME Corp", email="ap@acme.com"),
         dict(source_system="c", source_id="5", name="Hooli", email="GAVIN@gmail.com"),
     ])
-    assert got == {("3", "4", "domain"), ("2", "5", "email")}
+    # a shared free-mail mailbox is evidence for the model, not a deterministic key, for companies...
+    assert got == {("3", "4", "domain")}
+    # ...but it is a key for people
+    got = links([
+        dict(source_system="a", source_id="1", first_name="Gavin", last_name="B", email="gavin@gmail.com"),
+        dict(source_system="b", source_id="2", first_name="G", last_name="Belson", email="GAVIN@gmail.com"),
+    ])
+    assert got == {("1", "2", "email")}
 
 
 def test_people_do_not_link_on_shared_work_domain():

@@ -1,0 +1,153 @@
+"""The HubSpot source against the sandbox: exact full loads, incremental search, re-windowing, faults."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from requests import HTTPError
+
+from ingestion.errors import MalformedPageError
+from ingestion.sources import crm
+from sandbox.client import SandboxAdmin
+
+TABLES = ("companies", "contacts", "contact_company_associations")
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """dlt wraps extraction errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _table_counts(run) -> dict[str, int]:
+    return {table: run.count("crm", table) for table in TABLES}
+
+
+def _changed(changes: list[dict], table: str) -> set[str]:
+    return {c["id"] for c in changes if c["system"] == "crm" and c["table"] == table}
+
+
+def test_full_load_matches_sandbox_counts(run, fresh_sandbox: SandboxAdmin) -> None:
+    result = run("crm", config={"page_size": 50})
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+    assert result.rows == {table: counts[table] for table in TABLES}
+    # Properties flattened into typed columns; the explicit property list brought the non-defaults.
+    (row,) = run.warehouse.query(
+        "select count(*), count(hubspot_owner_id), count(address), min(typeof(hs_lastmodifieddate)),"
+        " min(typeof(created_at)) from raw_crm.companies"
+    )
+    assert row[0] == counts["companies"] and row[1] > row[0] * 0.9 and row[2] > row[0] * 0.9
+    assert row[3].startswith("TIMESTAMP") and row[4].startswith("TIMESTAMP")
+    (orphans,) = run.warehouse.query(
+        "select count(*) from raw_crm.contact_company_associations a"
+        " left join raw_crm.companies c on c.id = a.company_id where c.id is null"
+    )
+    assert orphans == (0,)
+
+
+def test_second_run_extracts_only_changed_records(run, fresh_sandbox: SandboxAdmin) -> None:
+    run("crm")
+    changes = fresh_sandbox.simulate(
+        8, kinds=["crm_address_change", "crm_owner_change", "new_customer"], seed=3
+    )["changes"]
+    companies, contacts = _changed(changes, "companies"), _changed(changes, "contacts")
+    assert companies and contacts
+
+    second = run("crm")
+    assert second.rows.get("companies") == len(companies)
+    assert second.rows.get("contacts") == len(contacts)
+    # Associations re-read (batch association read) for exactly the new contacts.
+    (with_company,) = run.warehouse.query(
+        "select count(*) from raw_crm.contact_company_associations where contact_id in ("
+        + ",".join(f"'{c}'" for c in contacts)
+        + ")"
+    )
+    assert second.rows.get("contact_company_associations") == with_company[0] == len(contacts)
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+
+    third = run("crm")  # nothing changed: the boundary records of the last run are not re-extracted
+    assert not any(third.rows.values())
+
+
+def test_search_rewindows_at_the_result_cap(run, fresh_sandbox: SandboxAdmin, monkeypatch) -> None:
+    windows: list[tuple[int, str | None]] = []
+    update_request = crm.SearchPaginator.update_request
+
+    def spy(self, request) -> None:
+        update_request(self, request)
+        windows.append((self.window_ms, request.json.get("after")))
+
+    monkeypatch.setattr(crm.SearchPaginator, "update_request", spy)
+    run("crm")
+    changes = fresh_sandbox.simulate(
+        70, kinds=["crm_address_change", "crm_owner_change", "new_customer"], seed=11
+    )["changes"]
+    companies, contacts = _changed(changes, "companies"), _changed(changes, "contacts")
+    assert len(companies) > 10 and len(contacts) > 10
+
+    second = run("crm", config={"search_page_size": 7, "search_result_cap": 20})
+    assert second.rows.get("companies") == len(companies)  # none lost, none twice
+    assert second.rows.get("contacts") == len(contacts)
+    assert max(int(after) for _, after in windows if after is not None) < 20
+    assert len({window for window, _ in windows}) >= 4  # several windows per resource
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+    (latest,) = run.warehouse.query("select count(distinct id) from raw_crm.companies")
+    assert latest == (counts["companies"],)
+
+
+def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
+    fresh_sandbox.set_faults("crm", error_rate=0.2, seed=4)
+    run("crm", config={"page_size": 20})  # list path
+    assert fresh_sandbox.faults("crm")["injected"].get("error", 0) > 0
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+
+    fresh_sandbox.simulate(12, kinds=["crm_owner_change", "new_customer"], seed=6)
+    run("crm", config={"search_page_size": 3})  # search path and batch association reads
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+
+
+def test_rate_limit_storm_still_gives_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
+    run("crm")
+    fresh_sandbox.simulate(5, kinds=["new_customer"], seed=8)
+    fresh_sandbox.set_faults("crm", rate_limit_quota=5, rate_limit_window_s=1)
+    run("crm", config={"search_page_size": 2})  # search + batch association reads under the quota
+    assert sum(fresh_sandbox.faults("crm")["injected"].values()) > 0
+    counts = fresh_sandbox.truth("counts")["crm"]
+    assert _table_counts(run) == {table: counts[table] for table in TABLES}
+
+
+def test_malformed_page_fails_clearly_and_keeps_loaded_data(run, fresh_sandbox: SandboxAdmin) -> None:
+    run("crm")
+    loaded = _table_counts(run)
+    fresh_sandbox.simulate(3, kinds=["new_customer"], seed=9)
+    fresh_sandbox.set_faults("crm", malformed="retype_field", path_prefix="/crm/v3/objects/contacts/search")
+    with pytest.raises(Exception) as failure:
+        run("crm")
+    malformed = _caused_by(failure.value, MalformedPageError)
+    assert malformed is not None and malformed.resource == "contacts"
+    assert "id" in malformed.detail
+    assert _table_counts(run) == loaded
+
+
+def test_wrong_token_fails_at_once(run, fresh_sandbox: SandboxAdmin) -> None:
+    before = len(fresh_sandbox.requests("crm"))
+    started = time.perf_counter()
+    with pytest.raises(Exception) as failure:
+        run("crm", config={"access_token": "pat-na1-wrong"})
+    error = _caused_by(failure.value, crm.CrmAuthenticationError)
+    assert error is not None and "HTTP 401" in str(error) and "access token" in str(error)
+    assert _caused_by(error, HTTPError).response.status_code == 401
+    assert time.perf_counter() - started < 10
+    assert all(r["status"] == 401 for r in fresh_sandbox.requests("crm")[before:])
+    assert len(fresh_sandbox.requests("crm")) - before <= 3  # one per resource started, no retries

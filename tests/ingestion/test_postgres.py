@@ -1,0 +1,23 @@
+"""The same four pipelines into PostgreSQL give the same counts as the sandbox truth."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestion.warehouse import Warehouse
+from sandbox.settings import SYSTEMS
+from tests.ingestion.conftest import Runner
+from tests.postgres import temporary_database
+
+pytestmark = pytest.mark.postgres
+
+
+def test_full_ingestion_into_postgres_matches_truth(sandbox, fresh_sandbox, tmp_path) -> None:
+    with temporary_database() as dsn:
+        warehouse = Warehouse(kind="postgres", postgres_dsn=dsn)
+        run = Runner(sandbox.settings, warehouse, tmp_path / "dlt")
+        counts = fresh_sandbox.truth("counts")
+        for system in SYSTEMS:
+            run(system)
+            for table, expected in counts[system].items():
+                assert run.count(system, table) == expected, f"raw_{system}.{table}"

@@ -1,0 +1,1 @@
+"""Transformation outside Dagster: dbt build, identity resolution between its layers, publishing."""

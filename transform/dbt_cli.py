@@ -1,0 +1,41 @@
+"""Small pure helpers for dbt CLI arguments and environment, shared by `syncline transform` and Dagster."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ingestion.warehouse import Warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+# Layers before and after identity resolution (a Python step, see transform/identity_step.py).
+PRE_IDENTITY_SELECTION = ["path:seeds", "path:models/staging", "path:models/intermediate"]
+POST_IDENTITY_SELECTION = ["path:models/marts"]
+
+
+def dbt_env(warehouse: Warehouse) -> dict[str, str]:
+    """Environment for dbt's profile (profiles.yml reads these): absolute DuckDB path or PG parts."""
+    env = {"SYNCLINE_WAREHOUSE": warehouse.kind, "DBT_PROFILES_DIR": str(PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    if warehouse.kind == "duckdb":
+        env["SYNCLINE_DUCKDB_PATH"] = str(Path(warehouse.duckdb_path).resolve())
+    else:
+        env.update(warehouse.postgres_parts())
+    return env
+
+
+def apply_dbt_env(warehouse: Warehouse) -> None:
+    os.environ.update(dbt_env(warehouse))
+
+
+def dbt_args(command: str, *, select: list[str] | None = None, exclude: list[str] | None = None,
+             full_refresh: bool = False, vars: str | None = None) -> list[str]:
+    args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    if select:
+        args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    if full_refresh and command in ("build", "run", "seed"):
+        args.append("--full-refresh")
+    if vars:
+        args += ["--vars", vars]
+    return args
