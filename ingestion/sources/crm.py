@@ -22,6 +22,9 @@ token, bearer auth).
   with `contact_id` as merge key, so a re-read contact's associations replace its old ones. A contact
   is re-read when its `lastmodifieddate` changes; a contact whose last association was removed yields
   no rows and keeps its stale row until a full refresh.
+
+429 (Retry-After) and 5xx are retried by the shared client; a refused token or missing scope (401 /
+403) fails at once with `CrmAuthenticationError` carrying HubSpot's message.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Annotated, Any
 
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
+from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import (
     BasePaginator,
     JSONResponseCursorPaginator,
@@ -39,7 +43,6 @@ from dlt.sources.helpers.rest_client.paginators import (
 )
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from requests import HTTPError, Request, Response
-from requests.auth import AuthBase
 
 from ingestion.errors import IngestionError
 from ingestion.http import iter_pages, make_client
@@ -172,7 +175,7 @@ class AssociationReadRecord(_Record):
     to: list[AssociationRef]
 
 
-# -- pagination ------------------------------------------------------------------------------------
+# -- errors ----------------------------------------------------------------------------------------
 class CrmAuthenticationError(IngestionError):
     """HubSpot refused the access token (401) or its scopes (403): retrying cannot help."""
 
@@ -181,6 +184,7 @@ class SearchWindowError(IngestionError):
     """More records than the search cap share one last-modified timestamp: no window can page past them."""
 
 
+# -- pagination ------------------------------------------------------------------------------------
 class SearchPaginator(BasePaginator):
     """HubSpot search: offset `after` in the JSON body, `{modified} GTE window` re-windowed at the cap.
 
@@ -195,13 +199,20 @@ class SearchPaginator(BasePaginator):
         self.window_ms = since_ms
         self.cap = cap
         self.after: str | None = None
-        self.windows = 1
 
     def body(self) -> dict[str, Any]:
         """The filter and sort of the current window (properties and limit are the caller's)."""
         return {
             "filterGroups": [
-                {"filters": [{"propertyName": self.modified_property, "operator": "GTE", "value": str(self.window_ms)}]}
+                {
+                    "filters": [
+                        {
+                            "propertyName": self.modified_property,
+                            "operator": "GTE",
+                            "value": str(self.window_ms),
+                        }
+                    ]
+                }
             ],
             "sorts": [{"propertyName": self.modified_property, "direction": "ASCENDING"}],
         }
@@ -230,7 +241,6 @@ class SearchPaginator(BasePaginator):
                 "cannot page past them by re-windowing"
             )
         self.window_ms, self.after, self._has_next_page = last_ms, None, True
-        self.windows += 1
 
     def update_request(self, request: Request) -> None:
         body = dict(request.json or {})
@@ -282,15 +292,6 @@ def refused_access(pages: Iterator[list[dict]], resource: str) -> Iterator[list[
         ) from exc
 
 
-class BearerAuth(AuthBase):
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def __call__(self, request: Any) -> Any:
-        request.headers["Authorization"] = f"Bearer {self.token}"
-        return request
-
-
 def flatten(record: dict, modified_property: str) -> dict[str, Any]:
     """A HubSpot object -> one row: its properties as columns beside id, createdAt, updatedAt, archived."""
     properties = dict(record.get("properties") or {})
@@ -330,7 +331,7 @@ def crm_source(
 ) -> Any:
     """`page_size` is for list calls (HubSpot max 100), `search_page_size` for search (max 200);
     `search_result_cap` is HubSpot's 10,000 (lower it only to exercise re-windowing)."""
-    client = make_client(base_url, auth=BearerAuth(access_token))
+    client = make_client(base_url, auth=BearerTokenAuth(access_token))
     list_size = max(1, min(page_size, LIST_PAGE_MAX))
     search_size = max(1, min(search_page_size, SEARCH_PAGE_MAX))
     # Contacts read from the list call carry their associations; the transformer takes them from here.
@@ -345,7 +346,11 @@ def crm_source(
         associations: str | None = None,
     ) -> Iterator[list[dict]]:
         if cursor.start_value is None:
-            params: dict[str, Any] = {"limit": list_size, "properties": ",".join(properties), "archived": "false"}
+            params: dict[str, Any] = {
+                "limit": list_size,
+                "properties": ",".join(properties),
+                "archived": "false",
+            }
             if associations:
                 params["associations"] = associations
             pages = iter_pages(
@@ -369,7 +374,9 @@ def crm_source(
                     path=f"/crm/v3/objects/{object_type}/search",
                     method="POST",
                     json={"properties": list(properties), "limit": search_size},
-                    paginator=SearchPaginator(modified_property, to_epoch_ms(cursor.start_value), search_result_cap),
+                    paginator=SearchPaginator(
+                        modified_property, to_epoch_ms(cursor.start_value), search_result_cap
+                    ),
                     data_selector="results",
                     model=model,
                 )
@@ -377,25 +384,44 @@ def crm_source(
         for page in refused_access(pages, object_type):
             if associations and cursor.start_value is None:
                 for record in page:
-                    embedded[record["id"]] = (record.get("associations") or {}).get(associations, {}).get("results", [])
+                    embedded[record["id"]] = (
+                        (record.get("associations") or {}).get(associations, {}).get("results", [])
+                    )
             yield [flatten(record, modified_property) for record in page]
 
     @dlt.resource(
-        name="companies", primary_key="id", write_disposition="merge", columns=_columns(COMPANY_PROPERTIES, "hs_lastmodifieddate")
+        name="companies",
+        primary_key="id",
+        write_disposition="merge",
+        columns=_columns(COMPANY_PROPERTIES, "hs_lastmodifieddate"),
     )
     def companies(
-        modified: dlt.sources.incremental[str] = dlt.sources.incremental("hs_lastmodifieddate", initial_value=None),
-    ) -> Iterator[list[dict]]:
-        yield from read_objects("companies", COMPANY_PROPERTIES, "hs_lastmodifieddate", CompanyRecord, modified)
-
-    @dlt.resource(
-        name="contacts", primary_key="id", write_disposition="merge", columns=_columns(CONTACT_PROPERTIES, "lastmodifieddate")
-    )
-    def contacts(
-        modified: dlt.sources.incremental[str] = dlt.sources.incremental("lastmodifieddate", initial_value=None),
+        modified: dlt.sources.incremental[str] = dlt.sources.incremental(
+            "hs_lastmodifieddate", initial_value=None
+        ),
     ) -> Iterator[list[dict]]:
         yield from read_objects(
-            "contacts", CONTACT_PROPERTIES, "lastmodifieddate", ContactRecord, modified, associations="companies"
+            "companies", COMPANY_PROPERTIES, "hs_lastmodifieddate", CompanyRecord, modified
+        )
+
+    @dlt.resource(
+        name="contacts",
+        primary_key="id",
+        write_disposition="merge",
+        columns=_columns(CONTACT_PROPERTIES, "lastmodifieddate"),
+    )
+    def contacts(
+        modified: dlt.sources.incremental[str] = dlt.sources.incremental(
+            "lastmodifieddate", initial_value=None
+        ),
+    ) -> Iterator[list[dict]]:
+        yield from read_objects(
+            "contacts",
+            CONTACT_PROPERTIES,
+            "lastmodifieddate",
+            ContactRecord,
+            modified,
+            associations="companies",
         )
 
     @dlt.transformer(

@@ -256,14 +256,21 @@ def erp_source(
 
     return (
         customers,
-        *_document_tables(sales_invoice_documents, "sales_invoices", "sales_invoice_lines", "salesInvoiceLines"),
         *_document_tables(
-            sales_credit_memo_documents, "sales_credit_memos", "sales_credit_memo_lines", "salesCreditMemoLines"
+            sales_invoice_documents, "sales_invoices", "sales_invoice_lines", "salesInvoiceLines"
+        ),
+        *_document_tables(
+            sales_credit_memo_documents,
+            "sales_credit_memos",
+            "sales_credit_memo_lines",
+            "salesCreditMemoLines",
         ),
     )
 
 
-def _document_tables(parent: Any, documents_table: str, lines_table: str, lines_property: str) -> tuple[Any, Any]:
+def _document_tables(
+    parent: Any, documents_table: str, lines_table: str, lines_property: str
+) -> tuple[Any, Any]:
     """The document and line transformers reading one parent's pages."""
 
     @dlt.transformer(

@@ -8,6 +8,7 @@ the `warehouse_writer` pool (limit 1 in dagster.yaml): DuckDB admits one writing
 from __future__ import annotations
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
 from dagster_dlt.translator import DltResourceTranslatorData
 
@@ -45,7 +46,7 @@ def build_source_assets(system: str, warehouse: Warehouse) -> dg.AssetsDefinitio
         dagster_dlt_translator=SynclineDltTranslator(system, warehouse.kind),
         pool=WAREHOUSE_WRITER_POOL,
     )
-    def _assets(context: dg.AssetExecutionContext, dlt: DagsterDltResource):
+    def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         # One correlation id per Dagster run, carried on every vendor request of this run.
         set_correlation_id(f"run_{context.run_id}")
         yield from dlt.run(context=context, loader_file_format=warehouse.loader_file_format)

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
+from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from ingestion.warehouse import Warehouse
@@ -48,7 +49,7 @@ TRANSLATOR = SynclineDbtTranslator(
     project=dbt_project,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_pre_identity(context: AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, staging and intermediate models with their tests."""
     yield from dbt.cli(["build"], context=context).stream()
 
@@ -61,7 +62,7 @@ def dbt_pre_identity(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     project=dbt_project,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource):
     """Golden tables, reconciliation, outbound sync models and KPIs, then the analysts' read-only copy."""
     yield from dbt.cli(["build"], context=context).stream()
     published = publish_read_copy(Warehouse.from_env())
@@ -90,7 +91,7 @@ def dbt_marts(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     ],
     pool=WAREHOUSE_WRITER_POOL,
 )
-def identity_resolution(context: dg.AssetExecutionContext):
+def identity_resolution(context: AssetExecutionContext):
     run = resolve_identities(Warehouse.from_env(), progress=context.log.info)
     metadata = {
         "records": run.records,

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
-from requests import HTTPError
+from requests import HTTPError, Response
 
 from ingestion.errors import MalformedPageError
 from ingestion.sources import crm
@@ -102,6 +103,16 @@ def test_search_rewindows_at_the_result_cap(run, fresh_sandbox: SandboxAdmin, mo
     assert _table_counts(run) == {table: counts[table] for table in TABLES}
     (latest,) = run.warehouse.query("select count(distinct id) from raw_crm.companies")
     assert latest == (counts["companies"],)
+
+
+def test_search_window_stuck_on_one_timestamp_fails_clearly() -> None:
+    """More results than the cap at one timestamp: re-windowing cannot progress, so it says so."""
+    paginator = crm.SearchPaginator("hs_lastmodifieddate", since_ms=1_000, cap=2)
+    response = Response()
+    response._content = json.dumps({"paging": {"next": {"after": "2"}}}).encode()
+    page = [{"id": str(i), "properties": {"hs_lastmodifieddate": crm.iso_ms(1_000)}} for i in range(2)]
+    with pytest.raises(crm.SearchWindowError, match="share hs_lastmodifieddate"):
+        paginator.update_state(response, page)
 
 
 def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
