@@ -75,21 +75,17 @@ def run_source(
         pipeline = make_pipeline(system, warehouse, pipelines_dir)
         source = load_source(system, **(config or source_config(system)))
         started = time.perf_counter()
-        pipeline.extract(
+        extract_info = pipeline.extract(
             source,
             refresh="drop_sources" if full_refresh else None,
             loader_file_format=warehouse.loader_file_format,
         )
         extracted = time.perf_counter()
-        normalize_info = pipeline.normalize()
+        pipeline.normalize()
         normalized = time.perf_counter()
         load_info = pipeline.load()
         loaded = time.perf_counter()
-        rows = {
-            table: count
-            for table, count in (normalize_info.row_counts or {}).items()
-            if not table.startswith("_dlt")
-        }
+        rows = extracted_rows(extract_info)
         return SourceRun(
             system=system,
             seconds=loaded - started,
@@ -104,6 +100,21 @@ def run_source(
         from ingestion.http import _correlation_id
 
         _correlation_id.reset(token)
+
+
+def extracted_rows(extract_info: Any) -> dict[str, int]:
+    """Rows extracted per table in this run.
+
+    Taken from the extract step: dlt 1.31's CSV writer (our PostgreSQL path) counts cells, not rows,
+    in the normalize metrics.
+    """
+    rows: dict[str, int] = {}
+    for metrics in extract_info.metrics.values():
+        for step in metrics:
+            for table, table_metrics in step["table_metrics"].items():
+                if not table.startswith("_dlt"):
+                    rows[table] = rows.get(table, 0) + table_metrics.items_count
+    return rows
 
 
 def _current() -> str:

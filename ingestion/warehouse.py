@@ -1,7 +1,7 @@
 """The warehouse: one DuckDB file by default, PostgreSQL by configuration.
 
 `SYNCLINE_WAREHOUSE=duckdb|postgres`, `SYNCLINE_DUCKDB_PATH` (default .syncline/warehouse.duckdb),
-`SYNCLINE_POSTGRES_DSN` (default postgresql://postgres@127.0.0.1:5432/postgres). dlt, dbt and every
+`SYNCLINE_POSTGRES_DSN` (default postgresql://postgres:postgres@127.0.0.1:5432/postgres). dlt, dbt and every
 reader use this one definition, so they never disagree about where the data is.
 """
 
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 import dlt
 
 DEFAULT_DUCKDB_PATH = Path(".syncline/warehouse.duckdb")
-DEFAULT_POSTGRES_DSN = "postgresql://postgres@127.0.0.1:5432/postgres"
+# dlt requires a password in the DSN; with the local trust auth any value is accepted.
+DEFAULT_POSTGRES_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
 
 
 @dataclass(frozen=True)

@@ -300,7 +300,7 @@ def make_invoices(customer: Customer, contract: Contract, rng: random.Random, no
                 contract_key=contract.key,
                 period_start=period_start,
                 period_end=period_start + step,
-                created=period_start + rng.randint(0, 3600),
+                created=min(period_start + rng.randint(0, 3600), now),  # never after the clock
                 currency=customer.currency,
                 plan=plan,
                 seats=contract.seats,

@@ -5,8 +5,6 @@ so the dbt models attach to these assets without any mapping. Every writer to th
 the `warehouse_writer` pool (limit 1 in dagster.yaml): DuckDB admits one writing process.
 """
 
-from __future__ import annotations
-
 import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dlt import DagsterDltResource, DagsterDltTranslator, dlt_assets
@@ -48,7 +46,7 @@ def build_source_assets(system: str, warehouse: Warehouse) -> dg.AssetsDefinitio
     )
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         # One correlation id per Dagster run, carried on every vendor request of this run.
-        set_correlation_id(f"run_{context.run_id}")
+        set_correlation_id(f"run_{context.run.run_id}")
         yield from dlt.run(context=context, loader_file_format=warehouse.loader_file_format)
 
     return _assets

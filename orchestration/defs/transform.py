@@ -6,8 +6,6 @@ dbt sources keep dagster-dbt's default keys (`[source_name, table]`), which are 
 keys, so `source('raw_billing', 'invoices')` hangs under `["raw_billing", "invoices"]`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Mapping
 from typing import Any
 

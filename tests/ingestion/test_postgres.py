@@ -21,3 +21,12 @@ def test_full_ingestion_into_postgres_matches_truth(sandbox, fresh_sandbox, tmp_
             run(system)
             for table, expected in counts[system].items():
                 assert run.count(system, table) == expected, f"raw_{system}.{table}"
+
+
+def test_run_summary_counts_rows_not_bytes_on_postgres(sandbox, fresh_sandbox, tmp_path) -> None:
+    """The per-table rows reported for a CSV (COPY) load equal the rows loaded."""
+    with temporary_database() as dsn:
+        run = Runner(sandbox.settings, Warehouse(kind="postgres", postgres_dsn=dsn), tmp_path / "dlt")
+        result = run("billing")
+        counts = fresh_sandbox.truth("counts")["billing"]
+        assert result.rows["invoices"] == counts["invoices"]

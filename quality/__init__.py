@@ -1,0 +1,1 @@
+"""Quality gates: pandera schemas for the golden and outbound tables, row quarantine, table verdicts."""
