@@ -23,6 +23,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from identity.metrics import scores  # noqa: E402
 from sandbox.world import COUNTRIES, _Names, fakers_for, make_customer  # noqa: E402
 
 SYSTEMS = ["crm", "billing", "erp", "support"]
@@ -183,24 +184,6 @@ def febrl_records(paths: list[Path]) -> pd.DataFrame:
             "region": raw["state"], "date_of_birth": raw["date_of_birth"], "tax_id": raw["soc_sec_id"],
         }))
     return pd.concat(frames, ignore_index=True)
-
-
-def scores(truth: pd.Series, pred: pd.Series) -> dict[str, float]:
-    frame = pd.DataFrame({"t": truth.to_numpy(), "p": pred.to_numpy()})
-    pairs = lambda s: float((s * (s - 1) / 2).sum())  # noqa: E731
-    tp = pairs(frame.groupby(["t", "p"]).size())
-    pred_pairs = pairs(frame.groupby("p").size())
-    true_pairs = pairs(frame.groupby("t").size())
-    precision = tp / pred_pairs if pred_pairs else 1.0
-    recall = tp / true_pairs if true_pairs else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    inter = frame.groupby(["t", "p"])["t"].transform("size")
-    bp = (inter / frame.groupby("p")["p"].transform("size")).mean()
-    br = (inter / frame.groupby("t")["t"].transform("size")).mean()
-    bf1 = 2 * bp * br / (bp + br)
-    return {"pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4),
-            "pairwise_f1": round(f1, 4), "bcubed_precision": round(float(bp), 4),
-            "bcubed_recall": round(float(br), 4), "bcubed_f1": round(float(bf1), 4)}
 
 
 def main() -> None:

@@ -37,7 +37,8 @@ def make_pipeline(system: str, warehouse: Warehouse, pipelines_dir: Path | None 
         pipelines_dir=str(pipelines_dir.resolve()),
         destination=warehouse.destination(),
         dataset_name=dataset_name(system),
-        progress="log" if os.environ.get("CI") else "enlighten" if _is_tty() else "log",
+        # Live progress bars in a terminal; elsewhere (CI, Dagster, benches) the run summary suffices.
+        progress="enlighten" if _is_tty() and not os.environ.get("CI") else None,
     )
 
 

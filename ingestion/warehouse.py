@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 import dlt
 
+STAGING_LAYOUT = "dlt_staging_%s"
 DEFAULT_DUCKDB_PATH = Path(".syncline/warehouse.duckdb")
 # dlt requires a password in the DSN; with the local trust auth any value is accepted.
 DEFAULT_POSTGRES_DSN = "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
@@ -27,6 +28,9 @@ class Warehouse:
     kind: str = "duckdb"  # duckdb | postgres
     duckdb_path: Path = DEFAULT_DUCKDB_PATH
     postgres_dsn: str = DEFAULT_POSTGRES_DSN
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "duckdb_path", Path(self.duckdb_path))  # accept str paths too
 
     @classmethod
     def from_env(cls) -> Warehouse:
@@ -40,10 +44,11 @@ class Warehouse:
         )
 
     def destination(self) -> Any:
+        # dlt's merge staging schemas are named dlt_staging_raw_* so analysts never mistake them for data.
         if self.kind == "duckdb":
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-            return dlt.destinations.duckdb(str(self.duckdb_path.resolve()))
-        return dlt.destinations.postgres(self.postgres_dsn)
+            return dlt.destinations.duckdb(str(self.duckdb_path.resolve()), staging_dataset_name_layout=STAGING_LAYOUT)
+        return dlt.destinations.postgres(self.postgres_dsn, staging_dataset_name_layout=STAGING_LAYOUT)
 
     @property
     def loader_file_format(self) -> str:

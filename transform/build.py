@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from ingestion.warehouse import Warehouse
-from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, apply_dbt_env, dbt_args
+from transform.dbt_cli import (
+    POST_IDENTITY_SELECTION,
+    PRE_IDENTITY_SELECTION,
+    apply_dbt_env,
+    dbt_args,
+    target_path,
+)
 from transform.identity_step import IdentityRun, resolve_identities
 from transform.publish import publish_read_copy
 
@@ -23,19 +33,21 @@ class TransformRun:
 
 
 def run_dbt(args: list[str]) -> dict[str, int]:
-    """Run dbt in-process; raise DbtBuildFailed naming the failing nodes."""
-    from dbt.cli.main import dbtRunner
-
-    result = dbtRunner().invoke(args)
+    """Run dbt in its own process (as dagster-dbt does: dbt-duckdb keeps the file open in-process);
+    raise DbtBuildFailed naming the failing nodes."""
+    dbt = Path(sys.executable).with_name("dbt")
+    completed = subprocess.run([str(dbt), *args], capture_output=True, text=True)
+    results_path = target_path() / "run_results.json"
     statuses: dict[str, int] = {}
     failed = []
-    for node in getattr(result.result, "results", None) or []:
-        status = str(node.status)
-        statuses[status] = statuses.get(status, 0) + 1
-        if status in ("error", "fail"):
-            failed.append(f"{node.node.name}: {node.message}")
-    if not result.success:
-        detail = "; ".join(failed[:5]) or str(result.exception)
+    if results_path.exists():
+        for node in json.loads(results_path.read_text()).get("results", []):
+            statuses[node["status"]] = statuses.get(node["status"], 0) + 1
+            if node["status"] in ("error", "fail"):
+                failed.append(f"{node['unique_id']}: {(node.get('message') or '').strip()[:300]}")
+    if completed.returncode != 0:
+        tail = "\n".join(completed.stdout.strip().splitlines()[-15:])
+        detail = "; ".join(failed[:5]) or tail
         raise DbtBuildFailed(f"dbt {args[0]} failed: {detail}")
     return statuses
 

@@ -27,9 +27,15 @@ def apply_dbt_env(warehouse: Warehouse) -> None:
     os.environ.update(dbt_env(warehouse))
 
 
+def target_path() -> Path:
+    """dbt's target dir; SYNCLINE_DBT_TARGET_PATH lets parallel builds (tests) keep theirs apart."""
+    return Path(os.environ.get("SYNCLINE_DBT_TARGET_PATH", PROJECT_DIR / "target"))
+
+
 def dbt_args(command: str, *, select: list[str] | None = None, exclude: list[str] | None = None,
              full_refresh: bool = False, vars: str | None = None) -> list[str]:
     args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    args += ["--target-path", str(target_path())]
     if select:
         args += ["--select", *select]
     if exclude:

@@ -40,8 +40,8 @@
 {# Length of a JSON array column that may be absent (0 when absent or NULL). #}
 {% macro json_array_length_or_zero(columns, name) -%}
     {%- if name | lower in columns -%}
-        coalesce({{ syncline.json_array_length(name) }}, 0)
+        cast(coalesce({{ syncline.json_array_length(name) }}, 0) as bigint)
     {%- else -%}
-        0
+        cast(0 as bigint)
     {%- endif -%}
 {%- endmacro %}

@@ -118,3 +118,31 @@ def test_simulate_is_deterministic_for_a_seed(fresh_sandbox: SandboxAdmin) -> No
     assert [(c["system"], c["table"], c["id"]) for c in first["changes"]] == [
         (c["system"], c["table"], c["id"]) for c in second["changes"]
     ]
+
+
+def test_export_truth_cli_writes_parquet(sandbox: SandboxProcess, tmp_path, monkeypatch) -> None:
+    import pandas as pd
+    from typer.testing import CliRunner
+
+    from sandbox.cli import app
+
+    for system, port in sandbox.settings.ports.items():
+        monkeypatch.setenv(f"SYNCLINE_SANDBOX_{system.upper()}_PORT", str(port))
+    result = CliRunner().invoke(app, ["export-truth", str(tmp_path / "truth")])
+    assert result.exit_code == 0, result.output
+    customers = pd.read_parquet(tmp_path / "truth" / "customers.parquet")
+    assert set(customers.columns) >= {"system", "table", "source_id", "customer_key"}
+    assert set(customers["system"]) == {"billing", "support", "crm", "erp"}
+    counts = pd.read_parquet(tmp_path / "truth" / "counts.parquet")
+    expected = SandboxAdmin(sandbox.settings).truth("counts")
+    assert int(counts.query("system == 'erp' and collection == 'customers'")["count"].iloc[0]) == expected["erp"]["customers"]
+    assert (tmp_path / "truth" / "invoices.parquet").exists() and (tmp_path / "truth" / "entitlements.parquet").exists()
+
+
+def test_sigterm_stops_cleanly_and_flushes_the_journal(tmp_path) -> None:
+    settings = make_settings(tmp_path / "sbx", scale=20)
+    proc = SandboxProcess(settings, fresh=True).start()
+    SandboxAdmin(settings).simulate(3, seed=1)
+    proc.stop()
+    assert proc.proc.returncode == 0
+    assert (settings.data_dir / "journal.jsonl").stat().st_size > 0

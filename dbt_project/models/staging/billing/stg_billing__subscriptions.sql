@@ -18,7 +18,7 @@ select
     {{ syncline.json_text_or_null(cols, 'cancellation_details', 'reason') }} as cancellation_reason,
     {{ syncline.json_text_or_null(cols, 'cancellation_details', 'feedback') }} as cancellation_feedback,
     {{ syncline.json_text_or_null(cols, 'discount', ['coupon', 'id']) }} as coupon_id,
-    coalesce(cast({{ syncline.json_text_or_null(cols, 'discount', ['coupon', 'percent_off']) }} as decimal(9, 4)), 0) as discount_percent,
+    cast(coalesce(cast({{ syncline.json_text_or_null(cols, 'discount', ['coupon', 'percent_off']) }} as decimal(9, 4)), 0) as decimal(9, 4)) as discount_percent,
     {{ syncline.column_or_null(cols, 'latest_invoice', dbt.type_string()) }} as latest_invoice_id,
     {{ syncline.utc_timestamp(cols, 'created') }} as created_at,
     {{ syncline.utc_timestamp(cols, 'start_date') }} as started_at,

@@ -1,0 +1,140 @@
+{#
+  Survivorship, one row per (golden customer, customer field of the ownership seed): the winning
+  value, the record and system it came from, and why it won. golden_customers pivots this table.
+
+  Order of preference, for every field alike (read from the seed through the candidates'
+  ownership_rank, never per field here):
+    1. the field's owner system, then its fallback_order (systems that are neither are not sources);
+    2. recency: the record's newest change in its system (source_updated_at);
+    3. completeness: populated address parts (address), then populated fields of the record;
+    4. the record id, so that reruns choose the same record.
+  One exception, documented here because a rank of statuses is not an ownership question: the
+  lifecycle of a customer with duplicate billing records is its most engaged record's
+  (customer > trial > churned > prospect), before recency - a new empty duplicate does not turn a
+  paying customer into a prospect.
+  Address parts win together: the address candidate carries line1/line2/city/postal_code/region.
+#}
+
+with crosswalk as (
+
+    select * from {{ ref('customer_crosswalk') }}
+
+),
+
+attribute_candidates as (
+
+    select * from {{ ref('int_customer_attribute_candidates') }}
+
+),
+
+field_ownership as (
+
+    select field, owner_system
+    from {{ ref('field_ownership') }}
+    where entity = 'customer'
+
+),
+
+candidates as (
+
+    select
+        crosswalk.golden_customer_id,
+        attribute_candidates.field,
+        attribute_candidates.value,
+        attribute_candidates.source_system,
+        attribute_candidates.source_id,
+        attribute_candidates.party_record_id,
+        attribute_candidates.ownership_rank,
+        field_ownership.owner_system,
+        attribute_candidates.address_line1,
+        attribute_candidates.address_line2,
+        attribute_candidates.city,
+        attribute_candidates.postal_code,
+        attribute_candidates.region,
+        attribute_candidates.country_code,
+        attribute_candidates.source_updated_at,
+        crosswalk.populated_field_count,
+        case
+            when attribute_candidates.field = 'lifecycle_status' then
+                case attribute_candidates.value
+                    when 'customer' then 0 when 'trial' then 1 when 'churned' then 2 else 3
+                end
+            else 0
+        end as value_priority,
+        (case when attribute_candidates.address_line1 is not null then 1 else 0 end)
+            + (case when attribute_candidates.address_line2 is not null then 1 else 0 end)
+            + (case when attribute_candidates.city is not null then 1 else 0 end)
+            + (case when attribute_candidates.postal_code is not null then 1 else 0 end)
+            + (case when attribute_candidates.region is not null then 1 else 0 end)
+            + (case when attribute_candidates.country_code is not null then 1 else 0 end)
+            as address_part_count
+    from attribute_candidates
+    inner join crosswalk
+        on crosswalk.party_record_id = attribute_candidates.party_record_id
+    inner join field_ownership
+        on field_ownership.field = attribute_candidates.field
+    where attribute_candidates.ownership_rank is not null
+        and attribute_candidates.value is not null
+
+),
+
+ranked as (
+
+    select
+        candidates.*,
+        row_number() over (
+            partition by golden_customer_id, field
+            order by
+                ownership_rank,
+                value_priority,
+                source_updated_at desc nulls last,
+                address_part_count desc,
+                populated_field_count desc,
+                party_record_id
+        ) as preference
+    from candidates
+
+),
+
+-- how contested each field is (PostgreSQL has no count(distinct) over a window)
+contest as (
+
+    select
+        golden_customer_id,
+        field,
+        count(*) as candidate_count,
+        count(distinct value) as distinct_value_count
+    from candidates
+    group by golden_customer_id, field
+
+)
+
+select
+    {{ dbt.concat(['ranked.golden_customer_id', "':'", 'ranked.field']) }} as golden_attribute_id,
+    ranked.golden_customer_id,
+    ranked.field,
+    value,
+    source_system,
+    source_id,
+    party_record_id,
+    owner_system,
+    cast(ownership_rank as integer) as ownership_rank,
+    source_system = owner_system as is_from_owner,
+    case
+        when ownership_rank = 0 then 'owner'
+        else 'fallback_' || cast(ownership_rank as {{ dbt.type_string() }})
+    end as won_by,
+    address_line1,
+    address_line2,
+    city,
+    postal_code,
+    region,
+    country_code as address_country_code,
+    source_updated_at,
+    cast(contest.candidate_count as bigint) as candidate_count,
+    cast(contest.distinct_value_count as bigint) as distinct_value_count
+from ranked
+inner join contest
+    on contest.golden_customer_id = ranked.golden_customer_id
+    and contest.field = ranked.field
+where ranked.preference = 1

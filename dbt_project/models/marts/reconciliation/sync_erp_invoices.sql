@@ -1,0 +1,274 @@
+{#
+  Outbound desired state for the ERP (Business Central salesInvoices / salesCreditMemos): one row per
+  billing document that must be posted or corrected, from invoice_reconciliation.
+
+  - missing_in_erp -> operation 'insert': the reverse ETL posts it (after creating the customer when
+    requires_customer; BC has no upsert by external key, so it looks the external document number up
+    first).
+  - every other finding with an action (wrong customer, currency, amount, tax, posted although void,
+    posted twice) -> operation 'review': a posted document is the ERP's (ownership seed), a person
+    corrects it; the row is reported, never written (DESIGN 7: a conflicting edit is reported, not
+    overwritten).
+
+  Only documents the ownership seed lets billing write into the ERP are emitted
+  (field_ownership: invoice.billing_document, owner billing, sync_targets containing erp).
+#}
+
+{%- set text = dbt.type_string() -%}
+{%- set money = syncline.money_type() -%}
+{%- set local_currency = var('erp_local_currency_code', 'USD') -%}
+
+with reconciliation as (
+
+    select * from {{ ref('invoice_reconciliation') }}
+
+),
+
+billing_documents as (
+
+    select * from {{ ref('int_billing_documents') }}
+
+),
+
+invoice_lines as (
+
+    select * from {{ ref('stg_billing__invoice_lines') }}
+
+),
+
+credit_notes as (
+
+    select * from {{ ref('stg_billing__credit_notes') }}
+
+),
+
+erp_documents as (
+
+    select * from {{ ref('int_erp_documents') }}
+
+),
+
+erp_customers as (
+
+    select * from {{ ref('stg_erp__customers') }}
+
+),
+
+party_references as (
+
+    select * from {{ ref('int_party_references') }}
+
+),
+
+party_matches as (
+
+    select * from {{ source('identity', 'party_matches') }}
+
+),
+
+field_ownership as (
+
+    select * from {{ ref('field_ownership') }}
+
+),
+
+-- The seed decides whether billing documents may be written into the ERP at all.
+billing_to_erp as (
+
+    select owner_system
+    from field_ownership
+    where entity = 'invoice'
+        and field = 'billing_document'
+        and owner_system = 'billing'
+        and '|' || coalesce(sync_targets, '') || '|' like '%|erp|%'
+
+),
+
+to_sync as (
+
+    select *
+    from reconciliation
+    where action_needed <> 'none'
+
+),
+
+-- The ERP customer record a golden customer posts to: not blocked for invoicing, then the one other
+-- systems reference (the customer number finance gave out), then the lowest number.
+erp_inbound_references as (
+
+    select target_source_id as erp_customer_id, count(*) as inbound_reference_count
+    from party_references
+    where target_system = 'erp'
+        and is_resolved
+    group by target_source_id
+
+),
+
+erp_candidates as (
+
+    select
+        party_matches.golden_id as golden_customer_id,
+        erp_customers.erp_customer_id,
+        erp_customers.erp_customer_number,
+        erp_customers.is_blocked,
+        row_number() over (
+            partition by party_matches.golden_id
+            order by
+                case when erp_customers.is_blocked then 1 else 0 end,
+                coalesce(erp_inbound_references.inbound_reference_count, 0) desc,
+                erp_customers.erp_customer_number,
+                erp_customers.erp_customer_id
+        ) as candidate_rank
+    from party_matches
+    inner join erp_customers
+        on erp_customers.erp_customer_id = party_matches.source_id
+    left join erp_inbound_references
+        on erp_inbound_references.erp_customer_id = erp_customers.erp_customer_id
+    where party_matches.source_system = 'erp'
+
+),
+
+erp_targets as (
+
+    select * from erp_candidates where candidate_rank = 1
+
+),
+
+-- Lines summary: the single billing line as is; several lines -> one line of the subtotal.
+ranked_lines as (
+
+    select
+        invoice_lines.invoice_id,
+        invoice_lines.description,
+        invoice_lines.quantity,
+        invoice_lines.unit_amount,
+        row_number() over (
+            partition by invoice_lines.invoice_id
+            order by
+                case when invoice_lines.line_type = 'subscription' then 0 else 1 end,
+                invoice_lines.amount desc,
+                invoice_lines.invoice_line_id
+        ) as line_rank
+    from invoice_lines
+    inner join to_sync
+        on to_sync.billing_document_id = invoice_lines.invoice_id
+
+),
+
+first_lines as (
+
+    select * from ranked_lines where line_rank = 1
+
+),
+
+documents as (
+
+    select
+        to_sync.billing_document_id,
+        to_sync.document_kind,
+        case when to_sync.document_kind = 'invoice' then 'salesInvoices' else 'salesCreditMemos' end as erp_entity_set,
+        to_sync.golden_customer_id,
+        to_sync.billing_customer_id,
+        to_sync.reconciliation_status,
+        to_sync.action_needed,
+        case when to_sync.reconciliation_status = 'missing_in_erp' then 'insert' else 'review' end as operation,
+        erp_targets.erp_customer_id,
+        erp_targets.erp_customer_number,
+        coalesce(erp_targets.is_blocked, false) as erp_customer_is_blocked,
+        erp_targets.erp_customer_id is null as requires_customer,
+        to_sync.erp_document_id,
+        to_sync.erp_document_number,
+        to_sync.billing_document_id as external_document_number,
+        billing.document_date,
+        billing.currency_code,
+        -- Business Central leaves the local currency (LCY) blank on documents
+        case when billing.currency_code = '{{ local_currency }}' then '' else billing.currency_code end as erp_currency_code,
+        billing.invoice_id as applies_to_billing_invoice_id,
+        credited_invoice.erp_document_id as applies_to_erp_invoice_id,
+        case
+            when billing.document_kind = 'credit_note'
+                then 'Credit note ' || coalesce(billing.document_number, billing.billing_document_id)
+                    || coalesce(' (' || credit_notes.reason || ')', '')
+            when billing.line_count > 1
+                then first_lines.description || ' (+' || cast(billing.line_count - 1 as {{ text }}) || ' more lines)'
+            else first_lines.description
+        end as line_description,
+        case
+            when billing.document_kind = 'invoice' and billing.line_count = 1 then first_lines.quantity
+            else 1
+        end as line_quantity,
+        case
+            when billing.document_kind = 'credit_note' then billing.amount_excluding_tax
+            when billing.line_count = 1 then first_lines.unit_amount
+            else billing.subtotal
+        end as line_unit_price,
+        case
+            when billing.document_kind = 'credit_note' then 0
+            else billing.discount_amount
+        end as line_discount_amount,
+        billing.amount_excluding_tax,
+        billing.tax_amount,
+        billing.amount_including_tax
+    from to_sync
+    inner join billing_documents as billing
+        on billing.billing_document_id = to_sync.billing_document_id
+    cross join billing_to_erp
+    left join erp_targets
+        on erp_targets.golden_customer_id = to_sync.golden_customer_id
+    left join first_lines
+        on first_lines.invoice_id = to_sync.billing_document_id
+    left join credit_notes
+        on credit_notes.credit_note_id = to_sync.billing_document_id
+    left join erp_documents as credited_invoice
+        on billing.document_kind = 'credit_note'
+        and credited_invoice.billing_document_id = billing.invoice_id
+        and credited_invoice.document_kind = 'invoice'
+        and credited_invoice.is_posted
+
+),
+
+typed as (
+
+    select
+        cast(billing_document_id as {{ text }}) as billing_document_id,
+        cast(document_kind as {{ text }}) as document_kind,
+        cast(erp_entity_set as {{ text }}) as erp_entity_set,
+        cast(golden_customer_id as {{ text }}) as golden_customer_id,
+        cast(billing_customer_id as {{ text }}) as billing_customer_id,
+        cast(reconciliation_status as {{ text }}) as reconciliation_status,
+        cast(action_needed as {{ text }}) as action_needed,
+        cast(operation as {{ text }}) as operation,
+        cast(erp_customer_id as {{ text }}) as erp_customer_id,
+        cast(erp_customer_number as {{ text }}) as erp_customer_number,
+        cast(erp_customer_is_blocked as boolean) as erp_customer_is_blocked,
+        cast(requires_customer as boolean) as requires_customer,
+        cast(erp_document_id as {{ text }}) as erp_document_id,
+        cast(erp_document_number as {{ text }}) as erp_document_number,
+        cast(external_document_number as {{ text }}) as external_document_number,
+        cast(document_date as date) as document_date,
+        cast(currency_code as {{ text }}) as currency_code,
+        cast(erp_currency_code as {{ text }}) as erp_currency_code,
+        cast(applies_to_billing_invoice_id as {{ text }}) as applies_to_billing_invoice_id,
+        cast(applies_to_erp_invoice_id as {{ text }}) as applies_to_erp_invoice_id,
+        cast(line_description as {{ text }}) as line_description,
+        cast(line_quantity as bigint) as line_quantity,
+        cast(line_unit_price as {{ money }}) as line_unit_price,
+        cast(line_discount_amount as {{ money }}) as line_discount_amount,
+        cast(amount_excluding_tax as {{ money }}) as amount_excluding_tax,
+        cast(tax_amount as {{ money }}) as tax_amount,
+        cast(amount_including_tax as {{ money }}) as amount_including_tax
+    from documents
+
+)
+
+select
+    typed.*,
+    -- hash of what would be written (target + payload), the reverse ETL's change detector
+    cast({{ dbt.hash(
+        "concat_ws('|', operation, erp_entity_set, coalesce(erp_customer_id, ''), coalesce(erp_customer_number, ''),"
+        ~ " external_document_number, coalesce(cast(document_date as " ~ text ~ "), ''), erp_currency_code,"
+        ~ " coalesce(applies_to_erp_invoice_id, ''), coalesce(line_description, ''),"
+        ~ " coalesce(cast(line_quantity as " ~ text ~ "), ''), coalesce(cast(line_unit_price as " ~ text ~ "), ''),"
+        ~ " coalesce(cast(line_discount_amount as " ~ text ~ "), ''), coalesce(cast(amount_including_tax as " ~ text ~ "), ''))"
+    ) }} as {{ text }}) as record_hash
+from typed
