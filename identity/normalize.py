@@ -156,7 +156,9 @@ def web_domain(s: pd.Series) -> pd.Series:
     s = s.str.replace(r"^.*@", "", regex=True)
     s = s.str.replace(r"[/?#:].*$", "", regex=True).str.strip(".")
     s = s.str.replace(r"^www\d*\.", "", regex=True)
-    return s.where(s.str.fullmatch(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+").fillna(False), pd.NA).astype("string")
+    # Internationalised names (hänelly.de) are host names too: any letters or digits per label.
+    return s.where(s.str.fullmatch(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+").fillna(False),
+                   pd.NA).astype("string")
 
 
 def is_free_mail(domain: pd.Series) -> pd.Series:

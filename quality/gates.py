@@ -52,7 +52,7 @@ def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str,
         cases = errors.failure_cases
     now = pd.Timestamp.now(tz="UTC").floor("s").tz_localize(None)
     # Row-level: the failure points at a row (a column check or a row-wise cross-column rule).
-    row_level = cases["index"].notna() & (cases["check"].astype(str) != "field_uniqueness")
+    row_level = cases["index"].notna() & ~cases["check"].astype(str).str.contains("uniqueness")
     for _, case in cases[~row_level].drop_duplicates(["column", "check"]).iterrows():
         count = int(((cases["column"] == case["column"]) & (cases["check"] == case["check"])).sum())
         result.table_failures.append(f"{case['column']}: {case['check']} ({count} failure case(s), e.g. {case['failure_case']!r})")
@@ -66,7 +66,10 @@ def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str,
                 "rule": rows["check"].astype(str).to_numpy(),
                 "column_name": rows["column"].astype(str).to_numpy(),
                 "failure_value": rows["failure_case"].astype(str).to_numpy(),
-                "reason": [f"{c} failed {k}" for c, k in zip(rows["column"], rows["check"], strict=True)],
+                "reason": [
+                    f"{column}={value!r} failed {rule}"
+                    for column, value, rule in zip(rows["column"], rows["failure_case"], rows["check"], strict=True)
+                ],
                 "detected_at": now,
             }
         )[QUARANTINE_COLUMNS].drop_duplicates(["record_key", "rule"])

@@ -50,10 +50,17 @@ def demo(
     summarize(Warehouse.from_env())
 
 
+SUMMARY_SCHEMAS = ("raw_billing", "raw_support", "raw_crm", "raw_erp", "identity", "marts", "quality", "outbound")
+
+
 def summarize(warehouse: Warehouse) -> None:
+    """Rows per table in every schema users look at (staging/intermediate are views and plumbing)."""
+    from transform.publish import read_only_path
+
+    schemas = ", ".join(f"'{s}'" for s in SUMMARY_SCHEMAS)
     rows = warehouse.query(
         "select table_schema, table_name from information_schema.tables "
-        "where table_schema like 'raw_%' and table_name not like '_dlt%' order by 1, 2"
+        f"where table_schema in ({schemas}) and table_name not like '_dlt%' order by 1, 2"
     )
     table = Table("schema", "table", "rows", title=f"What landed in {warehouse.describe()}")
     for schema, name in rows:
@@ -61,4 +68,10 @@ def summarize(warehouse: Warehouse) -> None:
         table.add_row(schema, name, f"{count:,}")
     console.print(table)
     if warehouse.kind == "duckdb":
-        console.print(f"Query it: duckdb {warehouse.duckdb_path} -c 'select * from raw_billing.customers limit 5'")
+        reader = read_only_path(warehouse)
+        target = reader if reader.exists() else warehouse.duckdb_path
+        console.print(
+            f"Query the golden tables (read-only copy, never blocks the pipelines):\n"
+            f"  .venv/bin/python -c \"import duckdb; print(duckdb.connect('{target}', read_only=True)"
+            f".sql('select * from marts.golden_customers limit 5'))\""
+        )

@@ -37,7 +37,9 @@ def dbt_args(command: str, *, select: list[str] | None = None, exclude: list[str
     args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     args += ["--target-path", str(target_path())]
     if select:
-        args += ["--select", *select]
+        # buildable: a test runs when every model it reads is selected or upstream of the selection,
+        # so a marts relationship test to an intermediate model does not run before the marts exist
+        args += ["--select", *select, "--indirect-selection", "buildable"]
     if exclude:
         args += ["--exclude", *exclude]
     if full_refresh and command in ("build", "run", "seed"):

@@ -42,6 +42,9 @@ def test_email_and_domain():
     assert pd.isna(email(s("not-an-email"))[0])
     assert web_domain(s("https://www.Acme.com/about", "acme.com", "www2.acme.co.uk:443", "bob@acme.de")).tolist() == [
         "acme.com", "acme.com", "acme.co.uk", "acme.de"]
+    assert web_domain(s("https://hänelly.de", "löwergroup.co", "not a domain", "-x-.com")).tolist()[:2] == [
+        "hänelly.de", "löwergroup.co"]
+    assert web_domain(s("not a domain", "-x-.com")).isna().all()
     assert is_free_mail(s("gmail.com", "hotmail.co.uk", "web.de", "acme.com", "mail.acme.com")).tolist() == [
         True, True, True, False, False]
 

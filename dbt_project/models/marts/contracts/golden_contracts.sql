@@ -24,8 +24,15 @@ billing_customers as (
 
 erp_customers as (
 
-    select erp_customer_id, erp_customer_number, last_modified_at
+    select erp_customer_id, erp_customer_number
     from {{ ref('stg_erp__customers') }}
+
+),
+
+golden_customers as (
+
+    select golden_customer_id, erp_customer_id
+    from {{ ref('golden_customers') }}
 
 ),
 
@@ -90,27 +97,17 @@ entitlement_contracts as (
 
 ),
 
--- the golden customer's ERP record: ERP owns the customer number; among duplicate ERP records the
--- most recently modified wins (ownership, then recency, as in survivorship)
+-- the golden customer's ERP record: the ERP survivor golden_customers names (the record the other
+-- systems reference when the ERP holds duplicates), so contracts and customers agree
 golden_erp_customers as (
 
-    select golden_id, erp_customer_id, erp_customer_number
-    from (
-        select
-            erp_matches.golden_id,
-            erp_customers.erp_customer_id,
-            erp_customers.erp_customer_number,
-            row_number() over (
-                partition by erp_matches.golden_id
-                order by erp_customers.last_modified_at desc nulls last,
-                    erp_customers.erp_customer_number, erp_customers.erp_customer_id
-            ) as erp_order
-        from party_matches as erp_matches
-        inner join erp_customers
-            on erp_matches.source_system = 'erp'
-            and erp_matches.source_id = erp_customers.erp_customer_id
-    ) as ranked
-    where erp_order = 1
+    select
+        golden_customers.golden_customer_id as golden_id,
+        erp_customers.erp_customer_id,
+        erp_customers.erp_customer_number
+    from golden_customers
+    inner join erp_customers
+        on erp_customers.erp_customer_id = golden_customers.erp_customer_id
 
 ),
 

@@ -54,6 +54,7 @@ candidates as (
         attribute_candidates.country_code,
         attribute_candidates.source_updated_at,
         crosswalk.populated_field_count,
+        crosswalk.is_system_survivor,
         case
             when attribute_candidates.field = 'lifecycle_status' then
                 case attribute_candidates.value
@@ -87,6 +88,7 @@ ranked as (
             order by
                 ownership_rank,
                 value_priority,
+                case when is_system_survivor then 0 else 1 end,
                 source_updated_at desc nulls last,
                 address_part_count desc,
                 populated_field_count desc,

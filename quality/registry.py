@@ -1,0 +1,34 @@
+"""Which tables are gated, by which schema and key, and which outbound batches each sync reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandera.pandas as pa
+
+from quality import schemas
+
+
+@dataclass(frozen=True)
+class Gate:
+    table: str
+    key: str
+    schema: Callable[[], pa.DataFrameSchema]
+    schema_name: str = "marts"
+
+
+GATES = [
+    Gate("golden_customers", "golden_customer_id", schemas.golden_customers),
+    Gate("golden_contracts", "contract_id", schemas.golden_contracts),
+    Gate("sync_erp_customers", "golden_customer_id", schemas.sync_erp_customers),
+    Gate("sync_erp_invoices", "billing_document_id", schemas.sync_erp_invoices),
+    Gate("sync_support_organizations", "record_key", schemas.sync_support_organizations),
+]
+
+# outbound model -> (golden tables it is derived from, whose gates must also pass; record key)
+OUTBOUND: dict[str, tuple[tuple[str, ...], str]] = {
+    "sync_erp_customers": (("golden_customers",), "golden_customer_id"),
+    "sync_erp_invoices": (("golden_customers",), "billing_document_id"),
+    "sync_support_organizations": (("golden_customers", "golden_contracts"), "record_key"),
+}

@@ -1,0 +1,91 @@
+"""pandera gates: row-level problems are quarantined with a reason, table-level ones fail the gate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ingestion.warehouse import Warehouse
+from quality import schemas
+from quality.gates import evaluate, run_gate
+from quality.outbound import build_outbound_batch
+
+
+def customers(**overrides) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "golden_customer_id": ["GC000000001", "GC000000002", "GC000000003"],
+            "legal_name": ["Acme GmbH", "Globex Ltd", "Initech Inc."],
+            "display_name": ["Acme", "Globex", "Initech"],
+            "country_code": ["DE", "GB", "US"],
+            "currency_code": ["EUR", "GBP", "USD"],
+            "billing_email": ["ap@acme.de", "billing@globex.co.uk", None],
+            "lifecycle_status": ["customer", "trial", "churned"],
+            "credit_limit": [1000.0, None, 0.0],
+            "source_record_count": [3, 2, 1],
+            **{f"{f}_source": ["erp", "crm", "billing"] for f in ("legal_name", "display_name", "domain", "tax_id", "country", "address")},
+        }
+    )
+    for column, values in overrides.items():
+        frame[column] = values
+    return frame
+
+
+def test_clean_table_passes_with_nothing_quarantined() -> None:
+    result = evaluate(customers(), schemas.golden_customers(), "golden_customers", "golden_customer_id")
+    assert result.passed and result.quarantine.empty
+
+
+def test_bad_rows_are_quarantined_with_rule_and_reason() -> None:
+    frame = customers(country_code=["DE", "Germany", "US"], billing_email=["ap@acme.de", "not-an-email", None])
+    result = evaluate(frame, schemas.golden_customers(), "golden_customers", "golden_customer_id")
+    assert result.passed  # row-level: the table goes on
+    assert result.quarantined_keys == {"GC000000002"}
+    assert set(result.quarantine["rule"]) == {"iso_country_code", "email_format"}
+    assert result.quarantine["reason"].str.contains("failed").all()
+
+
+def test_cross_column_rule_quarantines_only_the_breaking_row() -> None:
+    frame = customers(legal_name=["Acme GmbH", None, "Initech Inc."], display_name=["Acme", None, "Initech"])
+    result = evaluate(frame, schemas.golden_customers(), "golden_customers", "golden_customer_id")
+    assert result.passed and result.quarantined_keys == {"GC000000002"}
+    assert "has_a_name" in set(result.quarantine["rule"])
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda f: f.drop(columns=["golden_customer_id"]),  # contract break: column gone
+        lambda f: f.assign(golden_customer_id=["GC000000001"] * 3),  # duplicate keys
+        lambda f: f.iloc[0:0],  # empty table
+    ],
+    ids=["missing_column", "duplicate_keys", "empty"],
+)
+def test_table_level_breakage_fails_the_gate(breakage) -> None:
+    frame = breakage(customers())
+    key = "golden_customer_id" if "golden_customer_id" in frame.columns else "legal_name"
+    result = evaluate(frame, schemas.golden_customers(), "golden_customers", key)
+    assert not result.passed and result.table_failures
+
+
+def test_quarantined_rows_are_left_out_of_the_outbound_batch(tmp_path) -> None:
+    warehouse = Warehouse(kind="duckdb", duckdb_path=tmp_path / "w.duckdb")
+    desired = pd.DataFrame(
+        {
+            "record_key": ["a", "b"],
+            "golden_customer_id": ["GC000000001", "GC000000002"],
+            "support_organization_id": [11, 12],
+            "operation": ["update", "update"],
+            "support_entitlement": ["premium", "platinum"],  # 'platinum' is not an entitlement
+            "seats": [3, 4],
+            "record_hash": ["h1", "h2"],
+        }
+    )
+    warehouse.write_frame(desired, "marts", "sync_support_organizations")
+    result = run_gate(warehouse, schemas.sync_support_organizations(), "marts", "sync_support_organizations", "record_key")
+    assert result.passed and result.quarantined_keys == {"b"}
+    batch = build_outbound_batch(warehouse, "sync_support_organizations", "record_key")
+    assert (batch.rows, batch.excluded) == (1, 1)
+    assert warehouse.read_frame("select record_key from outbound.sync_support_organizations")["record_key"].tolist() == ["a"]
+    quarantine = warehouse.read_frame("select * from quality.quarantine")
+    assert quarantine["table_name"].tolist() == ["sync_support_organizations"]
