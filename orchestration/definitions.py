@@ -1,9 +1,16 @@
-"""The Syncline code location: assembles the per-concern definitions (ingestion, later dbt, syncs)."""
+"""The Syncline code location: assembles the per-concern definitions.
 
-from __future__ import annotations
+- `defs/ingestion.py`: dlt assets per vendor (keys `raw_<system>/<table>`), `ingest_all` job, hourly schedule
+- `defs/transform.py`: dbt assets before/after identity resolution and the identity asset between them
+- `defs/quality.py`: blocking pandera gates and the outbound batches they guard
+- `defs/jobs.py`: the end-to-end jobs and schedules
+"""
 
 import dagster as dg
 
 from orchestration.defs.ingestion import ingestion_defs
+from orchestration.defs.jobs import jobs_defs
+from orchestration.defs.quality import quality_defs
+from orchestration.defs.transform import transform_defs
 
-defs = dg.Definitions.merge(ingestion_defs())
+defs = dg.Definitions.merge(ingestion_defs(), transform_defs(), quality_defs(), jobs_defs())

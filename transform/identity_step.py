@@ -58,7 +58,14 @@ def resolve_identities(warehouse: Warehouse, progress: Callable[[str], None] | N
         matches["first_seen_at"] = matches["first_seen_at"].fillna(now)
     matches["last_seen_at"] = now
     warehouse.write_frame(matches, SCHEMA, "party_matches")
-    warehouse.write_frame(result.aliases.assign(retired_at=now), SCHEMA, "golden_id_aliases")
+    aliases = result.aliases.assign(retired_at=now)
+    if previous_aliases is not None and len(previous_aliases) and "retired_at" in previous_aliases.columns:
+        # An alias carried forward keeps the time it was retired, not the time of this run.
+        retired = previous_aliases[["alias_id", "retired_at"]].astype({"alias_id": str}).drop_duplicates("alias_id")
+        aliases = aliases.astype({"alias_id": str}).drop(columns="retired_at").merge(retired, on="alias_id", how="left")
+        aliases["retired_at"] = pd.to_datetime(aliases["retired_at"]).fillna(now)
+        aliases = aliases.astype({"alias_id": "string", "golden_id": "string"})
+    warehouse.write_frame(aliases, SCHEMA, "golden_id_aliases")
     warehouse.write_frame(result.links, SCHEMA, "party_links")
     return IdentityRun(
         records=len(matches),

@@ -18,7 +18,7 @@ from quality.registry import GATES, OUTBOUND, Gate
 
 def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
     @dg.asset_check(
-        asset=dg.AssetKey([gate.table]),
+        asset=dg.AssetKey([gate.schema_name, gate.table]),
         name="pandera_gate",
         blocking=True,
         description=f"pandera schema for {gate.table}: table-level failures block the syncs; bad rows are quarantined.",
@@ -44,7 +44,7 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
 def _outbound_asset(model: str, reads: tuple[str, ...], key: str) -> dg.AssetsDefinition:
     @dg.asset(
         key=["outbound", model],
-        deps=[dg.AssetKey([model]), *(dg.AssetKey([table]) for table in reads)],
+        deps=[dg.AssetKey(["marts", model]), *(dg.AssetKey(["marts", table]) for table in reads)],
         group_name="outbound",
         kinds={"python", "duckdb"},
         description=f"The batch the reverse ETL sends: {model} minus quarantined rows (skipped when a gate fails).",

@@ -6,7 +6,9 @@ dbt sources keep dagster-dbt's default keys (`[source_name, table]`), which are 
 keys, so `source('raw_billing', 'invoices')` hangs under `["raw_billing", "invoices"]`.
 """
 
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -21,6 +23,9 @@ from transform.identity_step import resolve_identities
 from transform.publish import publish_read_copy
 
 IDENTITY_TABLES = ("party_matches", "golden_id_aliases", "party_links")
+# Run a test only when every model it reads is built in the same invocation (a relationships test
+# between a selected and an unselected model would otherwise read a table that may not exist yet).
+DBT_BUILD_FLAGS = ["--indirect-selection", "buildable"]
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only parses under `dagster dev`; the Makefile/CI/tests run `dbt parse`
@@ -49,7 +54,7 @@ TRANSLATOR = SynclineDbtTranslator(
 )
 def dbt_pre_identity(context: AssetExecutionContext, dbt: DbtCliResource):
     """Seeds, staging and intermediate models with their tests."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", *DBT_BUILD_FLAGS], context=context).stream()
 
 
 @dbt_assets(
@@ -62,7 +67,7 @@ def dbt_pre_identity(context: AssetExecutionContext, dbt: DbtCliResource):
 )
 def dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource):
     """Golden tables, reconciliation, outbound sync models and KPIs, then the analysts' read-only copy."""
-    yield from dbt.cli(["build"], context=context).stream()
+    yield from dbt.cli(["build", *DBT_BUILD_FLAGS], context=context).stream()
     published = publish_read_copy(Warehouse.from_env())
     if published:
         context.log.info(f"published the read-only copy for analysts at {published}")
@@ -74,7 +79,7 @@ def dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource):
             key=[IDENTITY_SCHEMA, table],
             group_name="identity",
             kinds={"python", "splink"},
-            deps=[dg.AssetKey(["int_party_records"]), dg.AssetKey(["int_party_cross_references"])],
+            deps=[dg.AssetKey(["intermediate", "int_party_records"]), dg.AssetKey(["intermediate", "int_party_cross_references"])],
             description=description,
         )
         for table, description in zip(
@@ -107,5 +112,6 @@ def transform_defs() -> dg.Definitions:
     apply_dbt_env(Warehouse.from_env())
     return dg.Definitions(
         assets=[dbt_pre_identity, identity_resolution, dbt_marts],
-        resources={"dbt": DbtCliResource(project_dir=dbt_project)},
+        # The venv's dbt, whether or not the venv is on PATH (dagster dev, CI, tests).
+        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))},
     )

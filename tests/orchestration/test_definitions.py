@@ -11,35 +11,7 @@ import dagster as dg
 import pytest
 
 from sandbox.settings import SYSTEMS
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def code_location_env(sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """Point every source at the test sandbox and the warehouse at a temp DuckDB file."""
-    env = {
-        "SYNCLINE_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),
-        "SYNCLINE_DLT_DIR": str(tmp_path / "dlt"),
-        "DAGSTER_HOME": str(tmp_path / "dagster_home"),
-        "RUNTIME__REQUEST_BACKOFF_FACTOR": "0.05",
-    }
-    for system in SYSTEMS:
-        env[f"SOURCES__{system.upper()}__BASE_URL"] = sandbox.settings.base_url(system)
-    Path(env["DAGSTER_HOME"]).mkdir()
-    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((ROOT / "orchestration/dagster_home/dagster.yaml").read_text())
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    return env
-
-
-def load_defs() -> dg.Definitions:
-    import importlib
-
-    import orchestration.definitions as module
-
-    return importlib.reload(module).defs
-
+from tests.orchestration.conftest import ROOT, load_defs
 
 def test_definitions_validate_from_the_cli(code_location_env: dict[str, str]) -> None:
     result = subprocess.run(

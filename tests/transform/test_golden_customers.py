@@ -305,7 +305,7 @@ def test_a_merge_retires_the_younger_id_as_an_alias(built, rerun) -> None:
     assert retired_at is not None
 
 
-def test_drift_and_sync_follow_changes_in_the_sources(built, sandbox) -> None:
+def test_drift_and_sync_follow_changes_in_the_sources(built, rerun, sandbox) -> None:
     """A CRM phone change becomes an ERP update; an ERP customer fixed to the golden values becomes a noop."""
     import httpx
 
@@ -335,6 +335,8 @@ def test_drift_and_sync_follow_changes_in_the_sources(built, sandbox) -> None:
                          json=body, headers={"If-Match": fixed["odata_etag"]})
     assert response.status_code == 200, response.text
 
+    retired = warehouse.query("select alias_id, retired_at from marts.golden_customer_aliases")
+    assert len(retired) == 1  # the merge of the `rerun` fixture
     run("crm")
     run("erp")
     dbt(warehouse, work, "run", ["path:models/intermediate"])  # staging models are views
@@ -353,6 +355,8 @@ def test_drift_and_sync_follow_changes_in_the_sources(built, sandbox) -> None:
     assert caught_up["operation"] == "noop" and pd.isna(caught_up["changed_fields"])
     assert caught_up["record_hash"] == fixed["record_hash"]  # the desired state did not move
     assert caught_up["odata_etag"] != fixed["odata_etag"]
+    # aliases from earlier runs are carried forward with the time they were retired
+    assert warehouse.query("select alias_id, retired_at from marts.golden_customer_aliases") == retired
 
 
 @pytest.mark.postgres

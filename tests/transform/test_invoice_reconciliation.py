@@ -1,7 +1,7 @@
 """Invoice reconciliation, the ERP invoice sync model and the invoice exception KPI against sandbox truth.
 
-The four sources are ingested into a temp warehouse, dbt runs seeds + staging + intermediate, the
-identity step writes golden ids, and dbt builds `models/marts/reconciliation` (every dbt test must
+The four sources are ingested into a temp warehouse, dbt builds the seeds, staging and intermediate
+models that the identity step and these marts read, the identity step writes golden ids, and dbt builds `models/marts/reconciliation` (every dbt test must
 pass). Statuses are compared with the sandbox's invoice truth; the sync model must post every missing
 document on the right customer; a late posting in the ERP must turn the document late through an
 incremental run, and the incremental model must equal a full rebuild. The same build runs on
@@ -30,18 +30,20 @@ import pytest
 from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
-from transform.dbt_cli import PRE_IDENTITY_SELECTION, dbt_args, dbt_env
-from transform.identity_step import resolve_identities
+from transform.dbt_cli import dbt_args, dbt_env
+from transform.identity_step import CROSS_REFERENCES, PARTIES, resolve_identities
 
 DBT = Path(sys.executable).with_name("dbt")
 RECONCILIATION = ["path:models/marts/reconciliation"]
+# What the identity step and these marts read, upstream of the marts (half of the pre-identity layers).
+UPSTREAM = [f"+{PARTIES[1]}", f"+{CROSS_REFERENCES[1]}", *(f"+{path}" for path in RECONCILIATION)]
 MODELS = ["invoice_reconciliation", "sync_erp_invoices", "kpi_invoice_exceptions"]
 MIN_AGREEMENT = 0.98
 
 
 def dbt(warehouse: Warehouse, work: Path, command: str, select: list[str], *, full_refresh: bool = False,
-        extra: list[str] | None = None) -> None:
-    args = dbt_args(command, select=select, full_refresh=full_refresh)
+        exclude: list[str] | None = None, extra: list[str] | None = None) -> None:
+    args = dbt_args(command, select=select, exclude=exclude, full_refresh=full_refresh)
     args += ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), *(extra or [])]
     result = subprocess.run([str(DBT), *args], env=os.environ | dbt_env(warehouse), capture_output=True, text=True,
                             timeout=600)
@@ -49,9 +51,9 @@ def dbt(warehouse: Warehouse, work: Path, command: str, select: list[str], *, fu
 
 
 def transform(warehouse: Warehouse, work: Path, *, full_refresh: bool = False) -> None:
-    # Seeds and models of the upstream layers without their tests: those have their own test file, and
-    # eager indirect selection would also pick up other marts' tests that touch staging.
-    dbt(warehouse, work, "build", PRE_IDENTITY_SELECTION, full_refresh=full_refresh,
+    # Seeds and models upstream, without their tests: those have their own test file, and eager
+    # indirect selection would also pick up other marts' tests that touch staging.
+    dbt(warehouse, work, "build", UPSTREAM, exclude=["path:models/marts"], full_refresh=full_refresh,
         extra=["--resource-type", "seed", "--resource-type", "model"])
     resolve_identities(warehouse)
     dbt(warehouse, work, "build", RECONCILIATION, full_refresh=full_refresh)
@@ -159,13 +161,13 @@ def test_kpi_counts_the_reconciliation(built) -> None:
         assert kpi[f"{status}_count"] == count
 
 
-def test_late_posting_turns_late_incrementally_and_equals_a_full_rebuild(built, tmp_path: Path) -> None:
+def test_late_posting_turns_late_incrementally_and_equals_a_full_rebuild(built) -> None:
     admin, warehouse, run, work = built
     before = reconciliation(warehouse).set_index("billing_document_id")
     result = admin.simulate(1, kinds=["erp_late_posting"])
     [change] = result["changes"]
     admin.simulate(40, seed=11)  # and some ordinary business activity for the incremental run
-    for system in SYSTEMS:
+    for system in ("billing", "erp"):  # the documents' systems (the others only feed identity)
         run(system)
     transform(warehouse, work)
 
@@ -183,19 +185,53 @@ def test_late_posting_turns_late_incrementally_and_equals_a_full_rebuild(built, 
     share, confusion = agreement(after.reset_index(), admin.truth("invoices"))
     assert share >= MIN_AGREEMENT, confusion.to_string()
 
-    # the incremental result equals a full rebuild of the same warehouse
-    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "full.duckdb")
-    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
-    dbt(copy, tmp_path, "run", RECONCILIATION, full_refresh=True)
+    # the incremental result equals a full rebuild: keep it aside, rebuild in place (same dbt profile,
+    # so dbt's partial parsing applies), compare both ways
     import duckdb
 
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-        con.execute(f"attach '{copy.duckdb_path}' as rebuilt (read_only)")
+    with duckdb.connect(str(warehouse.duckdb_path)) as con:
+        con.execute("create schema if not exists incremental_copy")
         for model in MODELS:
-            table = f"marts.{model}"
-            for a, b in ((table, f"rebuilt.{table}"), (f"rebuilt.{table}", table)):
+            con.execute(f"create or replace table incremental_copy.{model} as select * from marts.{model}")
+    dbt(warehouse, work, "run", RECONCILIATION, full_refresh=True)
+    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
+        for model in MODELS:
+            pair = (f"incremental_copy.{model}", f"marts.{model}")
+            for a, b in (pair, pair[::-1]):
                 (extra,) = con.execute(f"select count(*) from (select * from {a} except select * from {b})").fetchone()
                 assert extra == 0, f"{a} has {extra} rows that {b} lacks"
+
+
+def test_void_documents_are_not_postable(built, tmp_path: Path) -> None:
+    """The sandbox cannot void an invoice: void two in a copy of the warehouse (as a reload would, with
+    a newer dlt load id) and rebuild incrementally. Void and never posted: not_postable, no exception,
+    nothing to send. Void but posted: not_postable, an exception for review."""
+    import duckdb
+
+    _, warehouse, _, work = built
+    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "void.duckdb")
+    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    with duckdb.connect(str(copy.duckdb_path)) as con:
+        [(unposted,)] = con.execute(
+            "select min(billing_document_id) from marts.invoice_reconciliation where reconciliation_status = 'missing_in_erp'"
+        ).fetchall()
+        [(posted,)] = con.execute(
+            "select min(billing_document_id) from marts.invoice_reconciliation where reconciliation_status = 'matched'"
+        ).fetchall()
+        con.execute(
+            "update intermediate.int_billing_documents set status = 'void', is_postable = false, "
+            "_dlt_load_id = (select cast(max(cast(_dlt_load_id as decimal(20, 6))) + 1 as varchar) "
+            "from intermediate.int_billing_documents) "
+            "where billing_document_id in (?, ?)",
+            [unposted, posted],
+        )
+    dbt(copy, work, "run", RECONCILIATION)
+    rows = reconciliation(copy).set_index("billing_document_id")
+    assert rows.loc[unposted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == ["not_postable", "none", False]
+    assert rows.loc[posted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == ["not_postable", "review", True]
+    sync = copy.read_frame("select billing_document_id, operation from marts.sync_erp_invoices").set_index("billing_document_id")
+    assert unposted not in sync.index
+    assert sync.loc[posted, "operation"] == "review"
 
 
 @pytest.mark.postgres

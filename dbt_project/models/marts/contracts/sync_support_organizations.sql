@@ -65,6 +65,10 @@
         {%- else -%}
             {{ exceptions.raise_compiler_error("unsupported Zendesk attribute " ~ attribute) }}
         {%- endif -%}
+        {#- lists (domain_names) are only ever added to; everything else is set -#}
+        {%- if (kind == 'domain_names') != (row['write_mode'] == 'add') -%}
+            {{ exceptions.raise_compiler_error("support_field_mapping: write_mode " ~ row['write_mode'] ~ " is not supported for " ~ attribute) }}
+        {%- endif -%}
         {%- do fields.append({
             'entity': row['entity'],
             'field': row['field'],
@@ -254,7 +258,7 @@ targets as (
 
 ),
 
-desired as (
+proposed as (
 
     select
         targets.golden_id as golden_customer_id,
@@ -269,14 +273,10 @@ desired as (
         {%- for f in fields %},
         {%- if f.kind == 'organization_field' %}
         case when zendesk_fields.has_{{ f.key }} then cast({{ f.value }} as {{ f.data_type }}) end as {{ f.column }}
-        {%- elif f.kind == 'name' %}
-        -- only the primary organization takes the golden name; the others keep theirs
-        case
-            when targets.is_primary_organization and {{ f.value }} is not null then cast({{ f.value }} as {{ f.data_type }})
-            else targets.current_name
-        end as {{ f.column }}
-        {%- elif f.kind == 'domain_names' %}
-        case when targets.is_primary_organization then cast({{ f.value }} as {{ f.data_type }}) end as {{ f.column }}
+        {%- else %}
+        -- top-level attributes are unique per organization in Zendesk: the primary organization only
+        case when targets.is_primary_organization then cast({{ f.value }} as {{ f.data_type }}) end
+            as {{ 'proposed_' if f.kind == 'name' else '' }}{{ f.column }}
         {%- endif %}
         {%- endfor %}
     from targets
@@ -290,6 +290,63 @@ desired as (
 
 ),
 
+{%- set name_fields = fields | selectattr('kind', 'equalto', 'name') | list %}
+{%- if name_fields %}
+{%- set name_column = name_fields[0].column %}
+
+-- Zendesk organization names are unique case-insensitively: a proposed name another organization
+-- holds (or another row proposes) would get the whole request rejected, entitlement fix included
+organization_names as (
+
+    select lower(organization_name) as name_key, count(*) as organization_count
+    from support_organizations
+    group by lower(organization_name)
+
+),
+
+name_checked as (
+
+    select
+        proposed.*,
+        coalesce(
+            proposed.proposed_{{ name_column }} is not null
+            and (
+                coalesce(organization_names.organization_count, 0)
+                    - case when lower(proposed.current_name) = lower(proposed.proposed_{{ name_column }}) then 1 else 0 end > 0
+                or count(*) over (partition by lower(proposed.proposed_{{ name_column }})) > 1
+            ),
+            false
+        ) as has_name_conflict
+    from proposed
+    left join organization_names
+        on organization_names.name_key = lower(proposed.proposed_{{ name_column }})
+
+),
+
+desired as (
+
+    select
+        name_checked.*,
+        -- an update keeps its name on a conflict (the rest still goes through); an insert needs one
+        case
+            when name_checked.proposed_{{ name_column }} is not null
+                and (not name_checked.has_name_conflict or name_checked.support_organization_id is null)
+                then name_checked.proposed_{{ name_column }}
+            else name_checked.current_name
+        end as {{ name_column }}
+    from name_checked
+
+),
+{%- else %}
+
+desired as (
+
+    select proposed.*, false as has_name_conflict
+    from proposed
+
+),
+{%- endif %}
+
 diffed as (
 
     select
@@ -300,16 +357,16 @@ diffed as (
             {%- if f.kind == 'organization_field' %}
             case
                 when zendesk_fields.has_{{ f.key }}
-                    and cast({{ f.column }} as {{ text_type }}) is distinct from {{ syncline.json_text('desired.current_organization_fields', f.key) }}
+                    and cast(desired.{{ f.column }} as {{ text_type }}) is distinct from {{ syncline.json_text('desired.current_organization_fields', f.key) }}
                     then '{{ f.column }}'
             end
             {%- elif f.kind == 'name' %}
-            case when {{ f.column }} is distinct from desired.current_name then '{{ f.column }}' end
+            case when desired.{{ f.column }} is distinct from desired.current_name then '{{ f.column }}' end
             {%- elif f.kind == 'domain_names' %}
             -- added when missing; the organization's other domains stay
             case
-                when {{ f.column }} is not null
-                    and coalesce(desired.current_domain_names, '') not like '%"' || {{ f.column }} || '"%'
+                when desired.{{ f.column }} is not null
+                    and coalesce(desired.current_domain_names, '') not like '%"' || desired.{{ f.column }} || '"%'
                     then '{{ f.column }}'
             end
             {%- endif %}
@@ -340,6 +397,7 @@ final as (
         {{ f.column }},
         {%- endfor %}
         changed_fields,
+        has_name_conflict,
         -- hash of everything the sync writes, in a fixed order (NULL and '' differ)
         {{ dbt.hash("concat_ws('|', " ~ hash_parts | join(', ') ~ ")") }} as record_hash
     from diffed

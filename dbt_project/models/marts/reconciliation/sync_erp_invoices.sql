@@ -42,12 +42,6 @@ credit_notes as (
 
 ),
 
-erp_documents as (
-
-    select * from {{ ref('int_erp_documents') }}
-
-),
-
 erp_customers as (
 
     select * from {{ ref('stg_erp__customers') }}
@@ -134,7 +128,8 @@ erp_targets as (
 
 ),
 
--- Lines summary: the single billing line as is; several lines -> one line of the subtotal.
+-- Lines summary: a single per-unit billing line as is (seats x unit price); several lines or a tiered
+-- price -> one line of quantity 1 at the subtotal.
 ranked_lines as (
 
     select
@@ -142,6 +137,8 @@ ranked_lines as (
         invoice_lines.description,
         invoice_lines.quantity,
         invoice_lines.unit_amount,
+        -- tiered prices carry the first tier's unit amount: then quantity x unit price is not the amount
+        invoice_lines.quantity * invoice_lines.unit_amount = invoice_lines.amount as is_per_unit,
         row_number() over (
             partition by invoice_lines.invoice_id
             order by
@@ -194,12 +191,13 @@ documents as (
             else first_lines.description
         end as line_description,
         case
-            when billing.document_kind = 'invoice' and billing.line_count = 1 then first_lines.quantity
+            when billing.document_kind = 'invoice' and billing.line_count = 1 and first_lines.is_per_unit
+                then first_lines.quantity
             else 1
         end as line_quantity,
         case
             when billing.document_kind = 'credit_note' then billing.amount_excluding_tax
-            when billing.line_count = 1 then first_lines.unit_amount
+            when billing.line_count = 1 and first_lines.is_per_unit then first_lines.unit_amount
             else billing.subtotal
         end as line_unit_price,
         case
@@ -219,11 +217,10 @@ documents as (
         on first_lines.invoice_id = to_sync.billing_document_id
     left join credit_notes
         on credit_notes.credit_note_id = to_sync.billing_document_id
-    left join erp_documents as credited_invoice
+    -- the credited invoice's ERP document (one per billing invoice there, even if posted twice)
+    left join reconciliation as credited_invoice
         on billing.document_kind = 'credit_note'
         and credited_invoice.billing_document_id = billing.invoice_id
-        and credited_invoice.document_kind = 'invoice'
-        and credited_invoice.is_posted
 
 ),
 
