@@ -1,10 +1,10 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion]`: JSON lines on stdout."""
+"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform]`: JSON lines on stdout."""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import ingestion_bench, sandbox_bench
+from bench import ingestion_bench, sandbox_bench, transform_bench
 from bench.common import emit
 
 
@@ -12,9 +12,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)")
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    parser.add_argument("--only", choices=["sandbox", "ingestion"], action="append")
+    parser.add_argument("--only", choices=["sandbox", "ingestion", "transform"], action="append")
     args = parser.parse_args()
-    only = set(args.only or ["sandbox", "ingestion"])
+    only = set(args.only or ["sandbox", "ingestion", "transform"])
     scales = [args.scale] + ([100_000] if args.large else [])
 
     served = None
@@ -29,6 +29,8 @@ def main() -> None:
                 headroom = min(served.values()) / consumed
                 emit("sandbox_headroom", scale=scale, served_pages_per_s=round(min(served.values()), 1),
                      consumed_pages_per_s=round(consumed, 1), ratio=round(headroom, 1), target=5, pass_=headroom >= 5)
+    if "transform" in only:
+        transform_bench.run_scales(scales)
 
 
 if __name__ == "__main__":

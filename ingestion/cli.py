@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ingestion.config import SYSTEMS
-from ingestion.errors import IngestionError
+from ingestion.errors import IngestionError, find_cause
 
 console = Console(stderr=True)
 
@@ -39,9 +39,9 @@ def ingest(
                 console.print(f"[red]{system} failed:[/] {exc}")
                 failed.append(system)
                 continue
-            except Exception as exc:  # dlt wraps source errors; show the root cause, not a trace
-                root = _root_cause(exc)
-                console.print(f"[red]{system} failed:[/] {type(root).__name__}: {root}")
+            except Exception as exc:  # dlt wraps source errors; show ours (or the root cause), not a trace
+                cause = find_cause(exc, IngestionError) or _root_cause(exc)
+                console.print(f"[red]{system} failed:[/] {type(cause).__name__}: {cause}")
                 failed.append(system)
                 continue
         console.print(
@@ -56,9 +56,6 @@ def ingest(
 
 
 def _root_cause(exc: BaseException) -> BaseException:
-    while exc.__cause__ is not None or exc.__context__ is not None:
-        nxt = exc.__cause__ or exc.__context__
-        if isinstance(exc, IngestionError):
-            return exc
-        exc = nxt
+    while (exc.__cause__ or exc.__context__) is not None:
+        exc = exc.__cause__ or exc.__context__
     return exc

@@ -21,3 +21,14 @@ class SourceUnavailableError(IngestionError):
     def __init__(self, source: str, resource: str, page: int, url: str, detail: str) -> None:
         self.source, self.resource, self.page, self.url = source, resource, page, url
         super().__init__(f"{source}.{resource}: unavailable at page {page} ({url}): {detail}")
+
+
+def find_cause(exc: BaseException | None, kind: type[BaseException]) -> BaseException | None:
+    """dlt wraps source errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 
-from ingestion.errors import MalformedPageError, SourceUnavailableError
+from ingestion.errors import MalformedPageError, SourceUnavailableError, find_cause
 from ingestion.http import make_client
 from ingestion.sources.billing import COLLECTIONS, StripeReader
 from sandbox.client import SandboxAdmin
@@ -38,16 +38,6 @@ def settled_sandbox(fresh_sandbox: SandboxAdmin) -> SandboxAdmin:
     fresh_sandbox.advance_clock(2 * DAY)
     return fresh_sandbox
 
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """dlt wraps extraction errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, kind):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _counts(run) -> dict[str, int]:
@@ -176,7 +166,7 @@ def test_malformed_page_fails_clearly_and_keeps_loaded_data(run, settled_sandbox
     settled_sandbox.set_faults("billing", malformed="retype_field", path_prefix="/v1/invoices")
     with pytest.raises(Exception) as failure:
         run("billing")
-    malformed = _caused_by(failure.value, MalformedPageError)
+    malformed = find_cause(failure.value, MalformedPageError)
     assert malformed is not None and malformed.resource == "invoices" and "amount_due" in malformed.detail
 
     settled_sandbox.clear_faults("billing")
@@ -187,7 +177,7 @@ def test_malformed_page_fails_clearly_and_keeps_loaded_data(run, settled_sandbox
         settled_sandbox.set_faults("billing", malformed=mode, path_prefix="/v1/events")
         with pytest.raises(Exception) as failure:
             run("billing")
-        malformed = _caused_by(failure.value, MalformedPageError)
+        malformed = find_cause(failure.value, MalformedPageError)
         assert malformed is not None and malformed.resource in TABLES and "/v1/events" in malformed.url
         assert _counts(run) == loaded
 
@@ -208,7 +198,7 @@ def test_outage_fails_clearly_and_a_later_run_catches_up(
     monkeypatch.setenv("RUNTIME__REQUEST_MAX_ATTEMPTS", "2")
     with pytest.raises(Exception) as failure:
         run("billing")
-    unavailable = _caused_by(failure.value, SourceUnavailableError)
+    unavailable = find_cause(failure.value, SourceUnavailableError)
     assert unavailable is not None and unavailable.resource in TABLES and "503" in str(unavailable)
     assert _counts(run) == loaded
 

@@ -8,22 +8,12 @@ import time
 import pytest
 from requests import HTTPError, Response
 
-from ingestion.errors import MalformedPageError
+from ingestion.errors import MalformedPageError, find_cause
 from ingestion.sources import crm
 from sandbox.client import SandboxAdmin
 
 TABLES = ("companies", "contacts", "contact_company_associations")
 
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """dlt wraps extraction errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, kind):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _table_counts(run) -> dict[str, int]:
@@ -145,7 +135,7 @@ def test_malformed_page_fails_clearly_and_keeps_loaded_data(run, fresh_sandbox: 
     fresh_sandbox.set_faults("crm", malformed="retype_field", path_prefix="/crm/v3/objects/contacts/search")
     with pytest.raises(Exception) as failure:
         run("crm")
-    malformed = _caused_by(failure.value, MalformedPageError)
+    malformed = find_cause(failure.value, MalformedPageError)
     assert malformed is not None and malformed.resource == "contacts"
     assert "id" in malformed.detail
     assert _table_counts(run) == loaded
@@ -156,9 +146,9 @@ def test_wrong_token_fails_at_once(run, fresh_sandbox: SandboxAdmin) -> None:
     started = time.perf_counter()
     with pytest.raises(Exception) as failure:
         run("crm", config={"access_token": "pat-na1-wrong"})
-    error = _caused_by(failure.value, crm.CrmAuthenticationError)
+    error = find_cause(failure.value, crm.CrmAuthenticationError)
     assert error is not None and "HTTP 401" in str(error) and "access token" in str(error)
-    assert _caused_by(error, HTTPError).response.status_code == 401
+    assert find_cause(error, HTTPError).response.status_code == 401
     assert time.perf_counter() - started < 10
     assert all(r["status"] == 401 for r in fresh_sandbox.requests("crm")[before:])
     assert len(fresh_sandbox.requests("crm")) - before <= 3  # one per resource started, no retries

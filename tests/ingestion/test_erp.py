@@ -10,7 +10,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
-from ingestion.errors import MalformedPageError, SourceUnavailableError
+from ingestion.errors import MalformedPageError, SourceUnavailableError, find_cause
 from ingestion.sources.erp import _parse_timestamp, _shape, erp_source
 from sandbox.client import SandboxAdmin
 
@@ -25,16 +25,6 @@ LINES = {"sales_invoices": "sales_invoice_lines", "sales_credit_memos": "sales_c
 SMALL_PAGE = 50  # far below every table's size: each is read over several @odata.nextLink pages
 CHANGE_KINDS = ["erp_credit_limit_change", "erp_customer_edit", "erp_late_posting"]
 
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """dlt wraps extraction errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, kind):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def _counts(run) -> dict[str, int]:
@@ -207,7 +197,7 @@ def test_malformed_page_fails_clearly_and_keeps_loaded_data(
     fresh_sandbox.set_faults("erp", path_prefix=_company_path(fresh_sandbox, entity_set), **faults)
     with pytest.raises(Exception) as failure:
         run("erp", config={"page_size": SMALL_PAGE})
-    malformed = _caused_by(failure.value, MalformedPageError)
+    malformed = find_cause(failure.value, MalformedPageError)
     assert malformed is not None, failure.value
     assert (malformed.source, malformed.resource) == ("erp", resource)
     assert _counts(run) == loaded  # nothing of the failed run is loaded, nothing earlier is lost
@@ -228,7 +218,7 @@ def test_outage_fails_the_run_and_a_later_run_catches_up(
     fresh_sandbox.set_faults("erp", outage=True)
     with pytest.raises(Exception) as failure:
         run("erp")
-    unavailable = _caused_by(failure.value, SourceUnavailableError)
+    unavailable = find_cause(failure.value, SourceUnavailableError)
     assert unavailable is not None and unavailable.source == "erp", failure.value
     assert _counts(run) == loaded
 

@@ -4,21 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.errors import MalformedPageError
+from ingestion.errors import MalformedPageError, find_cause
 from sandbox.client import SandboxAdmin
 
 TABLES = ("organizations", "users", "tickets", "organization_fields")
 
-
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
-    """dlt wraps extraction errors (PipelineStepFailed, ResourceExtractionError): find ours inside."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, kind):
-            return exc
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return None
 
 
 def test_full_load_matches_sandbox_counts(run, fresh_sandbox: SandboxAdmin) -> None:
@@ -68,6 +58,6 @@ def test_malformed_page_fails_clearly_and_keeps_loaded_data(run, fresh_sandbox: 
     fresh_sandbox.set_faults("support", malformed="retype_field", path_prefix="/api/v2/incremental/tickets")
     with pytest.raises(Exception) as failure:
         run("support")
-    malformed = _caused_by(failure.value, MalformedPageError)
+    malformed = find_cause(failure.value, MalformedPageError)
     assert malformed is not None and malformed.resource == "tickets"
     assert run.count("support", "tickets") == loaded

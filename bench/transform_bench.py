@@ -1,0 +1,239 @@
+"""B3, B4 and B5: the dbt build against the same SQL run raw, incremental vs full, pandera vs reading.
+
+Loads the sandbox at `--scale` (default 10k) through the real pipelines into a temp DuckDB warehouse,
+runs the pipeline-shaped build once (dbt pre-identity -> identity step -> dbt marts) so every table
+exists, then prints JSON lines:
+- B3_dbt_overhead: one `dbt build --full-refresh` of all layers (seeds, models, dbt tests; the identity
+  tables it reads were written by the identity step before and are not rebuilt) vs `dbt parse` (the
+  fixed cost of starting dbt) and vs the compiled SQL of every model (`dbt compile --full-refresh`,
+  `manifest.json` `compiled_code`) executed in dependency order as `create or replace table|view ... as`
+  through the duckdb Python API on a copy of the warehouse (seeds loaded with `read_csv`). Ratio
+  full / raw; per-model overhead (full - raw - parse) / n_models, target <= 50 ms.
+- B4_incremental_vs_full: after `simulate(scale // 100)` and an incremental ingestion, the
+  pipeline-shaped build without `--full-refresh` vs the same with it (dbt time of both invocations;
+  the identity step is reported separately, not counted). Target <= 0.5, falling with scale
+  (`B4_trend` when several scales run).
+- B5_pandera_vs_read: `quality.gates.evaluate` over every gate in `quality.registry.GATES` vs reading
+  those tables into DataFrames (`Warehouse.read_frame`). Target <= 1.0.
+dbt runs in a subprocess (dbt-duckdb keeps the file open in the process that ran it); times are medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from graphlib import TopologicalSorter
+from pathlib import Path
+from typing import Any
+
+from bench.common import emit, median_time, progress
+from ingestion.warehouse import Warehouse
+from sandbox.client import SandboxAdmin
+from sandbox.process import SandboxProcess
+from sandbox.settings import SYSTEMS
+from tests.conftest import make_settings
+from tests.ingestion.conftest import Runner
+from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, dbt_args, dbt_env
+
+DBT = Path(sys.executable).with_name("dbt")
+OVERHEAD_TARGET_MS = 50
+B4_TARGET = 0.5
+B5_TARGET = 1.0
+
+
+class Dbt:
+    """dbt in a subprocess against one warehouse, with its own target and log dirs."""
+
+    def __init__(self, warehouse: Warehouse, work: Path) -> None:
+        self.env = os.environ | dbt_env(warehouse)
+        self.target, self.logs = work / "target", work / "logs"
+
+    def __call__(self, command: str, *, select: list[str] | None = None, full_refresh: bool = False) -> dict[str, Any]:
+        args = dbt_args(command, select=select, full_refresh=full_refresh)
+        if full_refresh and command == "compile":
+            args.append("--full-refresh")  # compile the non-incremental branch of incremental models
+        args += ["--target-path", str(self.target), "--log-path", str(self.logs)]
+        started = time.perf_counter()
+        completed = subprocess.run([str(DBT), *args], env=self.env, capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if completed.returncode != 0:
+            raise RuntimeError(f"dbt {command} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-2000:]}")
+        results = self.target / "run_results.json"
+        nodes = json.loads(results.read_text())["results"] if command != "parse" and results.exists() else []
+        return {"seconds": seconds, "nodes": nodes}
+
+    def manifest(self) -> dict[str, Any]:
+        return json.loads((self.target / "manifest.json").read_text())
+
+
+def node_summary(nodes: list[dict[str, Any]], top: int = 6) -> dict[str, Any]:
+    """Summed node execution times by kind (threads=2, so sums can exceed wall time) and the slowest models."""
+    by_kind: dict[str, float] = {}
+    models = []
+    for node in nodes:
+        kind = node["unique_id"].split(".")[0]
+        by_kind[kind] = by_kind.get(kind, 0.0) + node["execution_time"]
+        if kind == "model":
+            models.append((node["execution_time"], node["unique_id"].split(".")[-1]))
+    return {
+        "node_s": {k: round(v, 2) for k, v in sorted(by_kind.items())},
+        "nodes": {k: sum(1 for n in nodes if n["unique_id"].startswith(k + ".")) for k in by_kind},
+        "slowest_models": [{"model": name, "s": round(s, 2)} for s, name in sorted(models, reverse=True)[:top]],
+    }
+
+
+def raw_statements(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """(unique_id, SQL) for every seed and model, in dependency order, as plain DuckDB DDL."""
+    nodes = {uid: n for uid, n in manifest["nodes"].items() if n["resource_type"] in ("model", "seed")}
+    graph = {uid: [d for d in n["depends_on"].get("nodes", []) if d in nodes] for uid, n in nodes.items()}
+    statements = []
+    for uid in TopologicalSorter(graph).static_order():
+        node = nodes[uid]
+        relation = node["relation_name"]
+        if node["resource_type"] == "seed":
+            path = Path(node["root_path"]) / node["original_file_path"]
+            types = node["config"].get("column_types") or {}
+            typed = ", types={" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}" if types else ""
+            sql = f"create or replace table {relation} as select * from read_csv('{path}', header=true{typed})"
+        else:
+            kind = "view" if node["config"]["materialized"] == "view" else "table"
+            if node["config"]["materialized"] not in ("view", "table", "incremental"):
+                raise ValueError(f"{uid}: materialization {node['config']['materialized']} not handled")
+            sql = f"create or replace {kind} {relation} as (\n{node['compiled_code']}\n)"
+        statements.append((uid, sql))
+    return statements
+
+
+def run_raw(path: Path, statements: list[tuple[str, str]]) -> float:
+    import duckdb
+
+    started = time.perf_counter()
+    with duckdb.connect(str(path)) as con:
+        for _, sql in statements:
+            con.execute(sql)
+    return time.perf_counter() - started
+
+
+def pipeline_build(dbt: Dbt, warehouse: Warehouse, *, full_refresh: bool) -> dict[str, Any]:
+    """What `transform.build.transform` does, timed per part (no read copy published)."""
+    from transform.identity_step import resolve_identities
+
+    pre = dbt("build", select=PRE_IDENTITY_SELECTION, full_refresh=full_refresh)
+    identity = resolve_identities(warehouse)
+    marts = dbt("build", select=POST_IDENTITY_SELECTION, full_refresh=full_refresh)
+    return {"dbt_s": pre["seconds"] + marts["seconds"], "pre_s": pre["seconds"], "marts_s": marts["seconds"],
+            "identity_s": identity.seconds, "nodes": pre["nodes"] + marts["nodes"]}
+
+
+def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
+    out: dict[str, Any] = {"scale": scale}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        settings = make_settings(work / "sandbox", seed=seed, scale=scale)
+        warehouse = Warehouse(kind="duckdb", duckdb_path=work / "wh" / "warehouse.duckdb")
+        warehouse.duckdb_path.parent.mkdir()
+        dbt = Dbt(warehouse, work)
+        with SandboxProcess(settings, fresh=True):
+            runner = Runner(settings, warehouse, work / "dlt")
+            progress(f"B3-B5 at scale {scale:,}: full ingestion ...")
+            for system in SYSTEMS:
+                runner(system)
+
+            progress("pipeline-shaped full build (warm-up: dbt pre-identity, identity, dbt marts) ...")
+            dbt("parse")
+            pipeline_build(dbt, warehouse, full_refresh=True)
+
+            # B3 ------------------------------------------------------------------------------------
+            progress("dbt parse ...")
+            parse_s, _ = median_time(lambda: dbt("parse"), repeat=3)
+            progress("dbt build --full-refresh (all layers) ...")
+            full_s, full = median_time(lambda: dbt("build", full_refresh=True), repeat=repeat)
+            full_summary = node_summary(full["nodes"])
+            progress("dbt compile --full-refresh, raw DuckDB run of the compiled SQL ...")
+            dbt("compile", full_refresh=True)
+            statements = raw_statements(dbt.manifest())
+            n_models = sum(1 for uid, _ in statements if uid.startswith("model."))
+            raw_dir = work / "raw"
+            raw_dir.mkdir()
+            raw_path = raw_dir / warehouse.duckdb_path.name  # same file stem: same catalog name in the SQL
+            shutil.copy(warehouse.duckdb_path, raw_path)
+            raw_s, _ = median_time(lambda: run_raw(raw_path, statements), repeat=3)
+            raw_path.unlink()
+            overhead_ms = (full_s - raw_s - parse_s) / n_models * 1000
+            emit("B3_dbt_overhead", scale=scale, full_s=round(full_s, 2), raw_s=round(raw_s, 2), parse_s=round(parse_s, 2),
+                 ratio=round(full_s / raw_s, 2), models=n_models, per_model_overhead_ms=round(overhead_ms, 1),
+                 target_ms=OVERHEAD_TARGET_MS, pass_=overhead_ms <= OVERHEAD_TARGET_MS, **full_summary)
+
+            # B4 ------------------------------------------------------------------------------------
+            progress("pipeline-shaped full build (timed) ...")
+            full_pipe = pipeline_build(dbt, warehouse, full_refresh=True)
+            changes = max(1, scale // 100)
+            progress(f"simulate {changes} changes, incremental ingestion ...")
+            SandboxAdmin(settings).simulate(changes, seed=1)
+            started = time.perf_counter()
+            for system in SYSTEMS:
+                runner(system)
+            ingest_s = time.perf_counter() - started
+            progress("pipeline-shaped incremental build ...")
+            incr = pipeline_build(dbt, warehouse, full_refresh=False)
+        ratio = incr["dbt_s"] / full_pipe["dbt_s"]
+        emit("B4_incremental_vs_full", scale=scale, changes=changes, incremental_s=round(incr["dbt_s"], 2),
+             full_s=round(full_pipe["dbt_s"], 2), ratio=round(ratio, 3), target=B4_TARGET, pass_=ratio <= B4_TARGET,
+             incremental_parts={k: round(incr[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
+             full_parts={k: round(full_pipe[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
+             incremental_ingestion_s=round(ingest_s, 2), incremental_nodes=node_summary(incr["nodes"]))
+        out["b4_ratio"] = ratio
+
+        # B5 ----------------------------------------------------------------------------------------
+        from quality.gates import evaluate
+        from quality.registry import GATES
+
+        progress("pandera gates vs reading the tables ...")
+        schemas = {gate.table: gate.schema() for gate in GATES}
+
+        def read_all() -> dict[str, Any]:
+            return {g.table: warehouse.read_frame(f"select * from {g.schema_name}.{g.table}") for g in GATES}
+
+        read_s, frames = median_time(read_all, repeat=3)
+        per_gate = {}
+
+        def validate_all() -> None:
+            for g in GATES:
+                started = time.perf_counter()
+                evaluate(frames[g.table], schemas[g.table], g.table, g.key)
+                per_gate[g.table] = round(time.perf_counter() - started, 3)
+
+        validate_s, _ = median_time(validate_all, repeat=3)
+        ratio = validate_s / read_s
+        emit("B5_pandera_vs_read", scale=scale, validate_s=round(validate_s, 3), read_s=round(read_s, 3),
+             ratio=round(ratio, 2), target=B5_TARGET, pass_=ratio <= B5_TARGET,
+             rows={t: len(f) for t, f in frames.items()}, validate_per_gate_s=per_gate)
+    return out
+
+
+def run_scales(scales: list[int]) -> None:
+    results = [run(scale) for scale in scales]
+    if len(results) > 1:
+        ratios = [r["b4_ratio"] for r in results]
+        falling = all(b <= a for a, b in zip(ratios, ratios[1:]))
+        emit("B4_trend", scales=scales, ratios=[round(r, 3) for r in ratios], falling=falling,
+             pass_=falling and ratios[-1] <= B4_TARGET)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.transform_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=int, action="append", help="repeatable (default 10k); several scales add B4_trend")
+    parser.add_argument("--large", action="store_true", help="also run at scale 100k")
+    args = parser.parse_args()
+    run_scales((args.scale or [10_000]) + ([100_000] if args.large else []))
+
+
+if __name__ == "__main__":
+    main()
