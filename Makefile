@@ -6,6 +6,8 @@ UV := python3 -m uv
 endif
 VENV := .venv
 export DAGSTER_HOME ?= $(CURDIR)/.syncline/dagster
+# The venv's tools first (dagster-dbt's dev-mode parse calls `dbt` from PATH).
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export UV_PYTHON_PREFERENCE ?= only-system
 
 .PHONY: bootstrap demo dev test bench lint stop clean
