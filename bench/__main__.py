@@ -1,10 +1,13 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform]`: JSON lines on stdout."""
+"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity]`: JSON lines.
+
+The people/company matcher bench on generated or FEBRL data is separate: `bench/bench_matcher.py`.
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from bench import ingestion_bench, sandbox_bench, transform_bench
+from bench import identity_bench, ingestion_bench, sandbox_bench, transform_bench
 from bench.common import emit
 
 
@@ -12,9 +15,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)")
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    parser.add_argument("--only", choices=["sandbox", "ingestion", "transform"], action="append")
+    parser.add_argument("--only", choices=["sandbox", "ingestion", "transform", "identity"], action="append")
     args = parser.parse_args()
-    only = set(args.only or ["sandbox", "ingestion", "transform"])
+    only = set(args.only or ["sandbox", "ingestion", "transform", "identity"])
     scales = [args.scale] + ([100_000] if args.large else [])
 
     served = None
@@ -31,6 +34,9 @@ def main() -> None:
                      consumed_pages_per_s=round(consumed, 1), ratio=round(headroom, 1), target=5, pass_=headroom >= 5)
     if "transform" in only:
         transform_bench.run_scales(scales)
+    if "identity" in only:
+        for scale in scales:
+            identity_bench.run(scale)
 
 
 if __name__ == "__main__":
