@@ -37,6 +37,10 @@ selected), so a child whose `_dlt_load_id` differs from its parent's was removed
 Types: the epoch `created` stays (it is the cursor) and each record that has one gets a typed
 `created_at` (timestamp, UTC; invoice lines have none); other epoch fields stay integers for staging
 to convert. Nested objects are JSON columns (`max_table_nesting=0`).
+
+Every resource yields Arrow tables of a few pages each (`ingestion.arrow`), typed as dlt types the
+same records from JSON: Stripe objects are wide (an invoice has ~80 fields, most nested or null) and
+dlt's row-by-row JSON normalizer cost more than reading them.
 """
 
 from __future__ import annotations
@@ -48,13 +52,14 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import dlt
-from dlt.extract.items import DataItemWithMeta
+from dlt.extract.hints import HintsMeta
 from dlt.sources.helpers.rest_client import RESTClient
 from dlt.sources.helpers.rest_client.auth import BearerTokenAuth
 from dlt.sources.helpers.rest_client.paginators import BasePaginator, SinglePagePaginator
 from pydantic import BaseModel, ConfigDict, ValidationError
 from requests import HTTPError, Request, Response
 
+from ingestion.arrow import MixedColumnError, batched, page_table, with_json_hints
 from ingestion.errors import MalformedPageError
 from ingestion.http import iter_pages, make_client
 
@@ -358,12 +363,19 @@ class StripeListPaginator(BasePaginator):
 
 
 # -- reading -----------------------------------------------------------------------------------------
-@dataclass
-class ChildRows:
-    """dlt `meta` of a parent page: the rows of the child table per parent id."""
+class ChildRows(HintsMeta):
+    """dlt `meta` of a parent page: the rows of the child table per parent id (and, as any `HintsMeta`,
+    the hints of the parent page: its JSON columns, see `ingestion.arrow.with_json_hints`)."""
 
-    table: str
-    by_parent: dict[str, list[dict]]
+    def __init__(self, table: str, by_parent: dict[str, list[dict]], page: int = 0, path: str = "") -> None:
+        super().__init__({}, create_table_variant=False)
+        self.table = table
+        self.by_parent = by_parent
+        self.page = page  # where the parent page came from, for errors
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"ChildRows({self.table!r}, {len(self.by_parent)} parents, page {self.page} of {self.path})"
 
 
 @dataclass
@@ -374,6 +386,14 @@ class _Version:
     obj: dict
     deleted: bool
     ambiguous: bool  # another event for the object in the same second: order unknown
+
+
+def arrow_page(records: list[dict], resource: str, page: int, path: str) -> Any:
+    """`page_table`, failing like a malformed page when a column mixes value types."""
+    try:
+        return page_table(records)
+    except MixedColumnError as exc:
+        raise MalformedPageError(SOURCE, resource, page, path, str(exc)) from None
 
 
 def with_created_at(record: dict) -> dict:
@@ -444,8 +464,10 @@ class StripeReader:
         if newest:
             cursor = newest[0]["created"]
             feed = {"cursor": cursor, "seen": [e["id"] for e in newest if e["created"] == cursor]}
-        for page in self.pages(spec.name, f"/v1/{spec.name}", spec.list_params, spec.model):
-            yield self._emit(spec, page)
+        path = f"/v1/{spec.name}"
+        pages = self.pages(spec.name, path, spec.list_params, spec.model)
+        for number, objects in batched(pages):
+            yield self._emit(spec, objects, number, path)
         return feed
 
     def _changes(self, spec: Collection, feed: dict) -> Iterator[Any]:
@@ -457,7 +479,10 @@ class StripeReader:
         done: set[str] = set()  # objects whose newest version was taken
         pending: dict[str, _Version] = {}
         events = changed = 0
-        for page in self.pages(spec.name, "/v1/events", params, EventRecord[spec.model]):
+        number = 0
+        for number, page in enumerate(
+            self.pages(spec.name, "/v1/events", params, EventRecord[spec.model]), 1
+        ):
             for event in page:
                 if event["id"] in seen_at_cursor:
                     continue
@@ -491,10 +516,10 @@ class StripeReader:
             ready = [oid for oid, v in pending.items() if horizon is None or v.second > horizon]
             if ready:
                 changed += len(ready)
-                yield self._emit(spec, self._settle(spec, ready, pending, done))
+                yield self._emit(spec, self._settle(spec, ready, pending, done), number, "/v1/events")
         if pending:
             changed += len(pending)
-            yield self._emit(spec, self._settle(spec, list(pending), pending, done))
+            yield self._emit(spec, self._settle(spec, list(pending), pending, done), number, "/v1/events")
         log.info(
             "%s.%s: %d changed objects from %d events since %s", SOURCE, spec.name, changed, events, cursor
         )
@@ -550,14 +575,17 @@ class StripeReader:
             ) from None
         return obj
 
-    def _emit(self, spec: Collection, objects: list[dict]) -> Any:
+    def _emit(self, spec: Collection, objects: list[dict], page: int, path: str) -> Any:
+        """A page of objects as an Arrow table; with its child rows as dlt `meta` if it has some."""
         for obj in objects:
             with_created_at(obj)
+        children = None
+        if spec.nested is not None:
+            children = {obj["id"]: self._children(spec.nested, obj) for obj in objects}
+        table = arrow_page(objects, spec.name, page, path)
         if spec.nested is None:
-            return objects
-        nested = spec.nested
-        children = {obj["id"]: self._children(nested, obj) for obj in objects}
-        return DataItemWithMeta(ChildRows(nested.table, children), objects)
+            return with_json_hints(table)
+        return with_json_hints(table, ChildRows(spec.nested.table, children, page, path))
 
     def _children(self, nested: Nested, parent: dict) -> list[dict]:
         """Move the embedded list out of `parent`, completed from its own endpoint if truncated."""
@@ -575,10 +603,15 @@ class StripeReader:
         return rows
 
 
-def child_rows(parents: list[dict], meta: Any, table: str) -> list[dict]:
+def child_rows(parents: Any, meta: Any, table: str) -> Iterator[Any]:
+    """The child rows of the parents on this page (an Arrow table of the parent resource's page)."""
     if not isinstance(meta, ChildRows) or meta.table != table:
         raise TypeError(f"{SOURCE}.{table}: parent page arrived without its child rows (meta={meta!r})")
-    return [row for parent in parents for row in meta.by_parent.get(parent["id"], [])]
+    rows = [
+        row for parent_id in parents.column("id").to_pylist() for row in meta.by_parent.get(parent_id, [])
+    ]
+    if rows:
+        yield with_json_hints(arrow_page(rows, table, meta.page, meta.path))
 
 
 @dlt.source(name=SOURCE, max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
@@ -610,16 +643,16 @@ def billing_source(base_url: str, api_key: str, page_size: int = 100) -> Any:
         write_disposition="merge",
         columns=CREATED_AT,
     )
-    def subscription_items(parents: list[dict], meta: Any = None) -> Iterator[list[dict]]:
-        yield child_rows(parents, meta, "subscription_items")
+    def subscription_items(parents: Any, meta: Any = None) -> Iterator[Any]:
+        yield from child_rows(parents, meta, "subscription_items")
 
     @dlt.resource(name="invoices", primary_key="id", write_disposition="merge", columns=DELETABLE)
     def invoices() -> Iterator[Any]:
         yield from reader.objects(COLLECTIONS["invoices"])
 
     @dlt.transformer(data_from=invoices, name="invoice_lines", primary_key="id", write_disposition="merge")
-    def invoice_lines(parents: list[dict], meta: Any = None) -> Iterator[list[dict]]:
-        yield child_rows(parents, meta, "invoice_lines")
+    def invoice_lines(parents: Any, meta: Any = None) -> Iterator[Any]:
+        yield from child_rows(parents, meta, "invoice_lines")
 
     @dlt.resource(name="charges", primary_key="id", write_disposition="merge", columns=CREATED_AT)
     def charges() -> Iterator[Any]:
@@ -632,11 +665,11 @@ def billing_source(base_url: str, api_key: str, page_size: int = 100) -> Any:
     @dlt.resource(name="events", primary_key="id", write_disposition="merge", columns=CREATED_AT)
     def events(
         created: dlt.sources.incremental[int] = dlt.sources.incremental("created", initial_value=0),
-    ) -> Iterator[list[dict]]:
-        for page in reader.pages(
-            "events", "/v1/events", {"created[gte]": created.start_value}, EventRecord[dict]
-        ):
-            yield [with_created_at(event) for event in page]
+    ) -> Iterator[Any]:
+        pages = reader.pages("events", "/v1/events", {"created[gte]": created.start_value}, EventRecord[dict])
+        for number, page in batched(pages):
+            table = arrow_page([with_created_at(event) for event in page], "events", number, "/v1/events")
+            yield with_json_hints(table)
 
     return (
         customers,
