@@ -13,7 +13,7 @@ import httpx
 
 from bench.common import emit, progress
 from sandbox.process import SandboxProcess
-from sandbox.settings import SYSTEMS, SandboxSettings
+from sandbox.settings import SandboxSettings
 from tests.conftest import make_settings
 
 GENERATE_SNIPPET = """
@@ -68,7 +68,7 @@ def bench_serving(scale: int, pages: int = 300, concurrency: int = 4) -> dict[st
             for system, (path, params, headers) in page_requests(settings).items():
                 url = settings.base_url(system) + path
 
-                def fetch(_: int) -> int:
+                def fetch(_: int, url: str = url, params: dict = params, headers: dict = headers) -> int:
                     with httpx.Client(headers=headers, timeout=60) as client:
                         return sum(client.get(url, params=params).status_code == 200 for _ in range(pages // concurrency))
 

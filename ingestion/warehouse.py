@@ -85,7 +85,7 @@ class Warehouse:
             "SYNCLINE_PG_DATABASE": (url.path or "/postgres").lstrip("/") or "postgres",
         }
 
-    def read_frame(self, sql: str) -> "pd.DataFrame":
+    def read_frame(self, sql: str) -> pd.DataFrame:
         """A query result as a pandas DataFrame (one short-lived connection)."""
         import pandas as pd
 
@@ -103,7 +103,7 @@ class Warehouse:
         finally:
             engine.dispose()
 
-    def write_frame(self, df: "pd.DataFrame", schema: str, table: str) -> None:
+    def write_frame(self, df: pd.DataFrame, schema: str, table: str) -> None:
         """Replace schema.table with df atomically (readers see the old or the new table)."""
         if self.kind == "duckdb":
             import duckdb

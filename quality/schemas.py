@@ -9,8 +9,8 @@ run on a column (a retyped column) is a table-level failure; a value that breaks
 from __future__ import annotations
 
 import pandas as pd
-
 from pandera.pandas import Check, Column, DataFrameSchema
+
 
 def _matches(pattern: str, name: str) -> Check:
     """A named regex rule (pandera's built-in str_matches reports its regex, not a rule name)."""

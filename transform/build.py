@@ -6,8 +6,8 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ingestion.warehouse import Warehouse
 from transform.dbt_cli import (

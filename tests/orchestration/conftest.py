@@ -31,9 +31,9 @@ def load_defs() -> dg.Definitions:
     """Import the code location afresh so it reads the env the test just set."""
     import importlib
 
+    import orchestration.definitions as module
     import orchestration.defs.ingestion
     import orchestration.defs.transform
-    import orchestration.definitions as module
 
     importlib.reload(orchestration.defs.ingestion)
     importlib.reload(orchestration.defs.transform)

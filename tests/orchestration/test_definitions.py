@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from sandbox.settings import SYSTEMS
 from tests.orchestration.conftest import ROOT, load_defs
+
 
 def test_definitions_validate_from_the_cli(code_location_env: dict[str, str]) -> None:
     result = subprocess.run(
