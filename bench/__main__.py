@@ -13,7 +13,9 @@ from bench.common import emit
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)")
+    parser.add_argument(
+        "--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)"
+    )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
     parser.add_argument("--only", choices=["sandbox", "ingestion", "transform", "identity"], action="append")
     args = parser.parse_args()
@@ -30,8 +32,15 @@ def main() -> None:
             consumed = ingestion_bench.run(scale)["ingestion_pages_per_s"]
             if served and scale == args.scale:
                 headroom = min(served.values()) / consumed
-                emit("sandbox_headroom", scale=scale, served_pages_per_s=round(min(served.values()), 1),
-                     consumed_pages_per_s=round(consumed, 1), ratio=round(headroom, 1), target=5, pass_=headroom >= 5)
+                emit(
+                    "sandbox_headroom",
+                    scale=scale,
+                    served_pages_per_s=round(min(served.values()), 1),
+                    consumed_pages_per_s=round(consumed, 1),
+                    ratio=round(headroom, 1),
+                    target=5,
+                    pass_=headroom >= 5,
+                )
     if "transform" in only:
         transform_bench.run_scales(scales)
     if "identity" in only:

@@ -27,14 +27,33 @@ from identity.metrics import scores  # noqa: E402
 from sandbox.world import COUNTRIES, _Names, fakers_for, make_customer  # noqa: E402
 
 SYSTEMS = ["crm", "billing", "erp", "support"]
-COUNTRY_NAMES = {"US": "United States", "GB": "United Kingdom", "DE": "Germany", "FR": "France",
-                 "NL": "Netherlands", "ES": "Spain", "CA": "Canada"}
-SUFFIX_VARIANTS = {"Inc.": ["Inc", "Inc.", "Incorporated", "INC"], "LLC": ["LLC", "L.L.C.", "llc"],
-                   "Corp.": ["Corp", "Corporation", "Corp."], "Ltd": ["Ltd", "Ltd.", "Limited", "LTD"],
-                   "Ltd.": ["Ltd", "Limited"], "Limited": ["Ltd", "Limited"], "PLC": ["plc", "PLC"],
-                   "GmbH": ["GmbH", "Gmbh", "GMBH"], "AG": ["AG"], "SAS": ["SAS", "S.A.S."], "SARL": ["SARL", "S.A.R.L."],
-                   "SA": ["SA", "S.A."], "B.V.": ["BV", "B.V.", "B V"], "N.V.": ["NV", "N.V."], "S.L.": ["SL", "S.L."],
-                   "S.A.": ["SA", "S.A."]}
+COUNTRY_NAMES = {
+    "US": "United States",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "CA": "Canada",
+}
+SUFFIX_VARIANTS = {
+    "Inc.": ["Inc", "Inc.", "Incorporated", "INC"],
+    "LLC": ["LLC", "L.L.C.", "llc"],
+    "Corp.": ["Corp", "Corporation", "Corp."],
+    "Ltd": ["Ltd", "Ltd.", "Limited", "LTD"],
+    "Ltd.": ["Ltd", "Limited"],
+    "Limited": ["Ltd", "Limited"],
+    "PLC": ["plc", "PLC"],
+    "GmbH": ["GmbH", "Gmbh", "GMBH"],
+    "AG": ["AG"],
+    "SAS": ["SAS", "S.A.S."],
+    "SARL": ["SARL", "S.A.R.L."],
+    "SA": ["SA", "S.A."],
+    "B.V.": ["BV", "B.V.", "B V"],
+    "N.V.": ["NV", "N.V."],
+    "S.L.": ["SL", "S.L."],
+    "S.A.": ["SA", "S.A."],
+}
 FREE = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "web.de", "orange.fr"]
 
 
@@ -45,16 +64,16 @@ def typo(rng: random.Random, s: str) -> str:
     op = rng.random()
     letters = "abcdefghijklmnopqrstuvwxyz"
     if op < 0.3:
-        return s[:i] + s[i + 1:]
+        return s[:i] + s[i + 1 :]
     if op < 0.6:
-        return s[:i] + rng.choice(letters) + s[i + 1:]
+        return s[:i] + rng.choice(letters) + s[i + 1 :]
     if op < 0.8:
-        return s[:i] + s[i + 1] + s[i] + s[i + 2:] if i + 2 <= len(s) else s
+        return s[:i] + s[i + 1] + s[i] + s[i + 2 :] if i + 2 <= len(s) else s
     return s[:i] + rng.choice(letters) + s[i:]
 
 
 def noisy_name(rng: random.Random, legal: str, brand: str) -> str:
-    suffix = legal[len(brand):].strip()
+    suffix = legal[len(brand) :].strip()
     r = rng.random()
     if r < 0.35:
         name = brand
@@ -90,7 +109,14 @@ def noisy_phone(rng: random.Random, phone: str) -> str | None:
 
 
 def noisy_address(rng: random.Random, addr: str) -> str:
-    repl = [("Street", "St"), ("Avenue", "Ave"), ("Road", "Rd"), ("straße", "str."), ("Straße", "Str."), ("Suite", "Ste")]
+    repl = [
+        ("Street", "St"),
+        ("Avenue", "Ave"),
+        ("Road", "Rd"),
+        ("straße", "str."),
+        ("Straße", "Str."),
+        ("Suite", "Ste"),
+    ]
     for a, b in repl:
         if a in addr and rng.random() < 0.5:
             addr = addr.replace(a, b)
@@ -113,21 +139,31 @@ def company_records(seed: int, n_records: int) -> pd.DataFrame:
             contact = rng.choice(c.contacts) if c.contacts else None
             email = None
             if contact and rng.random() < 0.6:
-                email = contact["email"] if rng.random() < 0.85 else f"{contact['first_name'].lower()}{rng.randint(1, 99)}@{rng.choice(FREE)}"
+                email = (
+                    contact["email"]
+                    if rng.random() < 0.85
+                    else f"{contact['first_name'].lower()}{rng.randint(1, 99)}@{rng.choice(FREE)}"
+                )
             row = {
                 "source_system": system,
                 "source_id": f"{system}-{len(rows):08d}",
                 "truth": c.key,
                 "name": noisy_name(rng, c.legal_name, c.brand),
                 "email": email,
-                "domain": (("https://www." if rng.random() < 0.3 else "") + c.domain) if rng.random() < 0.45 else None,
+                "domain": (("https://www." if rng.random() < 0.3 else "") + c.domain)
+                if rng.random() < 0.45
+                else None,
                 "phone": noisy_phone(rng, c.phone),
                 "address_line1": noisy_address(rng, c.address_line1) if rng.random() < 0.75 else None,
                 "city": (c.city if rng.random() < 0.9 else c.city.upper()) if rng.random() < 0.8 else None,
                 "postal_code": c.postal_code if rng.random() < 0.75 else None,
                 "region": c.region,
-                "country": (c.country if rng.random() < 0.6 else COUNTRY_NAMES[c.country]) if rng.random() < 0.85 else None,
-                "tax_id": (c.tax_id if rng.random() < 0.7 else " ".join([c.tax_id[:4], c.tax_id[4:]])) if c.tax_id and rng.random() < 0.3 else None,
+                "country": (c.country if rng.random() < 0.6 else COUNTRY_NAMES[c.country])
+                if rng.random() < 0.85
+                else None,
+                "tax_id": (c.tax_id if rng.random() < 0.7 else " ".join([c.tax_id[:4], c.tax_id[4:]]))
+                if c.tax_id and rng.random() < 0.3
+                else None,
             }
             rows.append(row)
     return pd.DataFrame(rows[:n_records])
@@ -158,13 +194,21 @@ def people_records(seed: int, n_records: int) -> pd.DataFrame:
                 f, lname = lname, f
             if rng.random() < 0.08:
                 d = d[:5] + d[8:10] + d[4:7] if int(d[8:10]) <= 12 else d  # day/month swap
-            rows.append({
-                "source_system": system, "source_id": f"{system}-{len(rows):08d}", "truth": f"P{i:08d}",
-                "first_name": f, "last_name": lname, "date_of_birth": d if rng.random() < 0.8 else None,
-                "email": email if rng.random() < 0.4 else None, "phone": noisy_phone(rng, phone),
-                "address_line1": noisy_address(rng, addr) if rng.random() < 0.7 else None,
-                "city": city if rng.random() < 0.7 else None, "postal_code": postal if rng.random() < 0.7 else None,
-            })
+            rows.append(
+                {
+                    "source_system": system,
+                    "source_id": f"{system}-{len(rows):08d}",
+                    "truth": f"P{i:08d}",
+                    "first_name": f,
+                    "last_name": lname,
+                    "date_of_birth": d if rng.random() < 0.8 else None,
+                    "email": email if rng.random() < 0.4 else None,
+                    "phone": noisy_phone(rng, phone),
+                    "address_line1": noisy_address(rng, addr) if rng.random() < 0.7 else None,
+                    "city": city if rng.random() < 0.7 else None,
+                    "postal_code": postal if rng.random() < 0.7 else None,
+                }
+            )
     return pd.DataFrame(rows[:n_records])
 
 
@@ -176,13 +220,26 @@ def febrl_records(paths: list[Path]) -> pd.DataFrame:
         raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
         raw.columns = [c.strip() for c in raw.columns]
         truth = raw["rec_id"].str.extract(r"rec-(\d+)-", expand=False)
-        frames.append(pd.DataFrame({
-            "source_system": path.stem, "source_id": raw["rec_id"], "truth": truth,
-            "first_name": raw["given_name"], "last_name": raw["surname"],
-            "address_line1": (raw["street_number"].fillna("") + " " + raw["address_1"].fillna("")).str.strip(),
-            "address_line2": raw["address_2"], "city": raw["suburb"], "postal_code": raw["postcode"],
-            "region": raw["state"], "date_of_birth": raw["date_of_birth"], "tax_id": raw["soc_sec_id"],
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "source_system": path.stem,
+                    "source_id": raw["rec_id"],
+                    "truth": truth,
+                    "first_name": raw["given_name"],
+                    "last_name": raw["surname"],
+                    "address_line1": (
+                        raw["street_number"].fillna("") + " " + raw["address_1"].fillna("")
+                    ).str.strip(),
+                    "address_line2": raw["address_2"],
+                    "city": raw["suburb"],
+                    "postal_code": raw["postcode"],
+                    "region": raw["state"],
+                    "date_of_birth": raw["date_of_birth"],
+                    "tax_id": raw["soc_sec_id"],
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -193,8 +250,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-probabilistic", action="store_true", help="deterministic rules only (baseline)")
     ap.add_argument("--threshold", type=float, default=None)
-    ap.add_argument("--febrl", type=Path, nargs="+", default=None, help="FEBRL CSV file(s) instead of generated data")
-    ap.add_argument("--drop", nargs="*", default=[], help="input columns to drop (e.g. tax_id) to test robustness")
+    ap.add_argument(
+        "--febrl", type=Path, nargs="+", default=None, help="FEBRL CSV file(s) instead of generated data"
+    )
+    ap.add_argument(
+        "--drop", nargs="*", default=[], help="input columns to drop (e.g. tax_id) to test robustness"
+    )
     ap.add_argument("--cache", type=Path, default=None, help="parquet cache for the generated records")
     args = ap.parse_args()
 
@@ -214,17 +275,28 @@ def main() -> None:
     data = data.drop(columns=[c for c in args.drop if c in data.columns])
     thresholds = {"org": args.threshold, "person": args.threshold} if args.threshold is not None else None
     t = time.perf_counter()
-    result = match_parties(data.drop(columns=["truth"]), thresholds=thresholds, probabilistic=not args.no_probabilistic)
+    result = match_parties(
+        data.drop(columns=["truth"]), thresholds=thresholds, probabilistic=not args.no_probabilistic
+    )
     match_s = time.perf_counter() - t
     pred = data[["source_system", "source_id", "truth"]].merge(
-        result.assignments[["source_system", "source_id", "golden_id"]].astype(str), on=["source_system", "source_id"])
-    out = {"kind": args.kind, "records": len(data), "entities": int(data["truth"].nunique()),
-           "golden_ids": int(result.assignments["golden_id"].nunique()), "seed": args.seed,
-           "probabilistic": not args.no_probabilistic, **scores(pred["truth"], pred["golden_id"]),
-           "generate_s": round(gen_s, 1), "match_s": round(match_s, 1),
-           "records_per_s": round(len(data) / match_s, 1),
-           "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-           "timings": {k: round(v, 2) for k, v in result.timings.items()}}
+        result.assignments[["source_system", "source_id", "golden_id"]].astype(str),
+        on=["source_system", "source_id"],
+    )
+    out = {
+        "kind": args.kind,
+        "records": len(data),
+        "entities": int(data["truth"].nunique()),
+        "golden_ids": int(result.assignments["golden_id"].nunique()),
+        "seed": args.seed,
+        "probabilistic": not args.no_probabilistic,
+        **scores(pred["truth"], pred["golden_id"]),
+        "generate_s": round(gen_s, 1),
+        "match_s": round(match_s, 1),
+        "records_per_s": round(len(data) / match_s, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "timings": {k: round(v, 2) for k, v in result.timings.items()},
+    }
     print(json.dumps(out), flush=True)
 
 

@@ -31,7 +31,12 @@ from tests.conftest import make_settings
 from tests.ingestion.conftest import Runner
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, dbt_args, dbt_env
 
-PARTY_TABLES = {("billing", "customers"), ("crm", "companies"), ("erp", "customers"), ("support", "organizations")}
+PARTY_TABLES = {
+    ("billing", "customers"),
+    ("crm", "companies"),
+    ("erp", "customers"),
+    ("support", "organizations"),
+}
 
 
 def build_party_records(scale: int, work: Path) -> tuple[Warehouse, pd.DataFrame]:
@@ -45,10 +50,16 @@ def build_party_records(scale: int, work: Path) -> tuple[Warehouse, pd.DataFrame
         truth = pd.DataFrame(SandboxAdmin(settings).truth("customers"))
     progress("dbt build (pre-identity) ...")
     args = dbt_args("build", select=PRE_IDENTITY_SELECTION) + ["--target-path", str(work / "target")]
-    subprocess.run([str(Path(sys.executable).with_name("dbt")), *args], env=os.environ | dbt_env(warehouse),
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(Path(sys.executable).with_name("dbt")), *args],
+        env=os.environ | dbt_env(warehouse),
+        check=True,
+        capture_output=True,
+    )
     truth = truth[[(s, t) in PARTY_TABLES for s, t in zip(truth["system"], truth["table"], strict=True)]]
-    return warehouse, truth.rename(columns={"system": "source_system"})[["source_system", "source_id", "customer_key"]]
+    return warehouse, truth.rename(columns={"system": "source_system"})[
+        ["source_system", "source_id", "customer_key"]
+    ]
 
 
 def run(scale: int) -> None:
@@ -64,22 +75,47 @@ def run(scale: int) -> None:
     started = time.perf_counter()
     result = match_parties(parties, cross_references=xrefs if len(xrefs) else None)
     seconds = time.perf_counter() - started
-    joined = result.assignments.astype({"source_id": str}).merge(truth.astype({"source_id": str}), on=["source_system", "source_id"])
+    joined = result.assignments.astype({"source_id": str}).merge(
+        truth.astype({"source_id": str}), on=["source_system", "source_id"]
+    )
     quality = scores(joined["customer_key"], joined["golden_id"])
     found_rate = 1 - joined["golden_id"].nunique() / len(joined)
     true_rate = 1 - joined["customer_key"].nunique() / len(joined)
-    emit("identity_quality", scale=scale, records=len(parties), evaluated=len(joined), seconds=round(seconds, 1),
-         records_per_s=round(len(parties) / seconds), duplicate_rate_found=round(found_rate, 4),
-         duplicate_rate_true=round(true_rate, 4), target_f1=0.98, pass_=quality["pairwise_f1"] >= 0.98, **quality)
+    emit(
+        "identity_quality",
+        scale=scale,
+        records=len(parties),
+        evaluated=len(joined),
+        seconds=round(seconds, 1),
+        records_per_s=round(len(parties) / seconds),
+        duplicate_rate_found=round(found_rate, 4),
+        duplicate_rate_true=round(true_rate, 4),
+        target_f1=0.98,
+        pass_=quality["pairwise_f1"] >= 0.98,
+        **quality,
+    )
 
     shuffled = parties.sample(frac=1.0, random_state=1).reset_index(drop=True)
     first_part = shuffled.iloc[: int(len(shuffled) * 0.9)]
     first = match_parties(first_part, cross_references=xrefs if len(xrefs) else None)
-    second = match_parties(shuffled.sample(frac=1.0, random_state=2), previous=first.assignments,
-                           cross_references=xrefs if len(xrefs) else None, previous_aliases=first.aliases)
-    both = first.assignments.merge(second.assignments, on=["source_system", "source_id"], suffixes=("_1", "_2"))
+    second = match_parties(
+        shuffled.sample(frac=1.0, random_state=2),
+        previous=first.assignments,
+        cross_references=xrefs if len(xrefs) else None,
+        previous_aliases=first.aliases,
+    )
+    both = first.assignments.merge(
+        second.assignments, on=["source_system", "source_id"], suffixes=("_1", "_2")
+    )
     kept = float((both["golden_id_1"] == both["golden_id_2"]).mean())
-    emit("identity_stability", scale=scale, records=len(both), kept_share=round(kept, 5), target=0.995, pass_=kept >= 0.995)
+    emit(
+        "identity_stability",
+        scale=scale,
+        records=len(both),
+        kept_share=round(kept, 5),
+        target=0.995,
+        pass_=kept >= 0.995,
+    )
 
 
 def main() -> None:

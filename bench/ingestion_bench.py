@@ -101,22 +101,53 @@ def run(scale: int = 10_000, seed: int = 42) -> dict:
         settings = make_settings(Path(tmp) / "sandbox", seed=seed, scale=scale)
         progress(f"B1/B2 at scale {scale:,}: starting the sandbox ...")
         with SandboxProcess(settings, fresh=True):
-            args = json.dumps({"seed": seed, "scale": scale, "data_dir": str(settings.data_dir), "ports": settings.ports, "tmp": tmp})
+            args = json.dumps(
+                {
+                    "seed": seed,
+                    "scale": scale,
+                    "data_dir": str(settings.data_dir),
+                    "ports": settings.ports,
+                    "tmp": tmp,
+                }
+            )
             progress("ours: full ingestion, simulate 1%, incremental ingestion ...")
             subprocess.run([sys.executable, "-c", OURS, args], check=True)
             ours = json.loads(Path(tmp, "ours.json").read_text())
             SandboxAdmin(settings).reset()
             progress(f"baseline: replaying {len(ours['pages'])} pages with httpx + pyarrow + DuckDB ...")
-            out = subprocess.run([sys.executable, "-c", BASELINE, args], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [sys.executable, "-c", BASELINE, args], check=True, capture_output=True, text=True
+            )
             baseline = json.loads(out.stdout.strip().splitlines()[-1])
-    split = {k: round(sum(r[k] for r in ours["full"].values()), 2) for k in ("extract_s", "normalize_s", "load_s")}
+    split = {
+        k: round(sum(r[k] for r in ours["full"].values()), 2) for k in ("extract_s", "normalize_s", "load_s")
+    }
     b1 = ours["full_s"] / baseline["seconds"]
     b2 = ours["incremental_s"] / ours["full_s"]
     pages_per_s = len(ours["pages"]) / ours["full_s"]
-    emit("B1_full_ingestion", scale=scale, ours_s=round(ours["full_s"], 2), baseline_s=round(baseline["seconds"], 2),
-         ratio=round(b1, 2), target=2.5, pass_=b1 <= 2.5, pages=len(ours["pages"]), pages_per_s=round(pages_per_s, 1),
-         split=split, per_source=ours["full"], peak_rss_mib=round(ours["peak_rss_mib"]),
-         baseline_peak_rss_mib=round(baseline["peak_rss_mib"]))
-    emit("B2_incremental_vs_full", scale=scale, incremental_s=round(ours["incremental_s"], 2), full_s=round(ours["full_s"], 2),
-         ratio=round(b2, 3), target=0.15, pass_=b2 <= 0.15, rows=sum(r["rows"] for r in ours["incremental"].values()))
+    emit(
+        "B1_full_ingestion",
+        scale=scale,
+        ours_s=round(ours["full_s"], 2),
+        baseline_s=round(baseline["seconds"], 2),
+        ratio=round(b1, 2),
+        target=2.5,
+        pass_=b1 <= 2.5,
+        pages=len(ours["pages"]),
+        pages_per_s=round(pages_per_s, 1),
+        split=split,
+        per_source=ours["full"],
+        peak_rss_mib=round(ours["peak_rss_mib"]),
+        baseline_peak_rss_mib=round(baseline["peak_rss_mib"]),
+    )
+    emit(
+        "B2_incremental_vs_full",
+        scale=scale,
+        incremental_s=round(ours["incremental_s"], 2),
+        full_s=round(ours["full_s"], 2),
+        ratio=round(b2, 3),
+        target=0.15,
+        pass_=b2 <= 0.15,
+        rows=sum(r["rows"] for r in ours["incremental"].values()),
+    )
     return {"ingestion_pages_per_s": pages_per_s}

@@ -34,7 +34,12 @@ def bench_generation(scale: int) -> None:
 
     progress(f"generating the sandbox at scale {scale:,} ...")
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([sys.executable, "-c", GENERATE_SNIPPET, str(scale), tmp], capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", GENERATE_SNIPPET, str(scale), tmp],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     result = json.loads(out.stdout.strip().splitlines()[-1])
     emit("sandbox_generation", scale=scale, **result)
 
@@ -44,13 +49,26 @@ def page_requests(settings: SandboxSettings) -> dict[str, tuple[str, dict, dict]
     creds = settings.credentials
     erp = creds["erp"]
     return {
-        "billing": ("/v1/invoices", {"limit": 100}, {"Authorization": f"Bearer {creds['billing']['api_key']}"}),
+        "billing": (
+            "/v1/invoices",
+            {"limit": 100},
+            {"Authorization": f"Bearer {creds['billing']['api_key']}"},
+        ),
         "support": (
             "/api/v2/organizations",
             {"page[size]": 100},
-            {"Authorization": "Basic " + __import__("base64").b64encode(f"{creds['support']['email']}/token:{creds['support']['token']}".encode()).decode()},
+            {
+                "Authorization": "Basic "
+                + __import__("base64")
+                .b64encode(f"{creds['support']['email']}/token:{creds['support']['token']}".encode())
+                .decode()
+            },
         ),
-        "crm": ("/crm/v3/objects/companies", {"limit": 100}, {"Authorization": f"Bearer {creds['crm']['access_token']}"}),
+        "crm": (
+            "/crm/v3/objects/companies",
+            {"limit": 100},
+            {"Authorization": f"Bearer {creds['crm']['access_token']}"},
+        ),
         "erp": (
             f"/v2.0/{erp['tenant']}/{erp['environment']}/api/v2.0/companies({erp['company_id']})/customers",
             {"$top": 100},
@@ -70,14 +88,24 @@ def bench_serving(scale: int, pages: int = 300, concurrency: int = 4) -> dict[st
 
                 def fetch(_: int, url: str = url, params: dict = params, headers: dict = headers) -> int:
                     with httpx.Client(headers=headers, timeout=60) as client:
-                        return sum(client.get(url, params=params).status_code == 200 for _ in range(pages // concurrency))
+                        return sum(
+                            client.get(url, params=params).status_code == 200
+                            for _ in range(pages // concurrency)
+                        )
 
                 started = time.perf_counter()
                 with ThreadPoolExecutor(concurrency) as pool:
                     ok = sum(pool.map(fetch, range(concurrency)))
                 seconds = time.perf_counter() - started
                 rates[system] = ok / seconds
-                emit("sandbox_serving", system=system, scale=scale, pages=ok, pages_per_s=round(ok / seconds, 1), concurrency=concurrency)
+                emit(
+                    "sandbox_serving",
+                    system=system,
+                    scale=scale,
+                    pages=ok,
+                    pages_per_s=round(ok / seconds, 1),
+                    concurrency=concurrency,
+                )
     return rates
 
 
@@ -89,4 +117,3 @@ def run(scales: list[int]) -> None:
 
 if __name__ == "__main__":
     run([int(s) for s in sys.argv[1:]] or [10_000])
-

@@ -54,7 +54,9 @@ class Dbt:
         self.env = os.environ | dbt_env(warehouse)
         self.target, self.logs = work / "target", work / "logs"
 
-    def __call__(self, command: str, *, select: list[str] | None = None, full_refresh: bool = False) -> dict[str, Any]:
+    def __call__(
+        self, command: str, *, select: list[str] | None = None, full_refresh: bool = False
+    ) -> dict[str, Any]:
         args = dbt_args(command, select=select, full_refresh=full_refresh)
         if full_refresh and command == "compile":
             args.append("--full-refresh")  # compile the non-incremental branch of incremental models
@@ -63,7 +65,9 @@ class Dbt:
         completed = subprocess.run([str(DBT), *args], env=self.env, capture_output=True, text=True)
         seconds = time.perf_counter() - started
         if completed.returncode != 0:
-            raise RuntimeError(f"dbt {command} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-2000:]}")
+            raise RuntimeError(
+                f"dbt {command} failed:\n{completed.stdout[-4000:]}\n{completed.stderr[-2000:]}"
+            )
         results = self.target / "run_results.json"
         nodes = json.loads(results.read_text())["results"] if command != "parse" and results.exists() else []
         return {"seconds": seconds, "nodes": nodes}
@@ -84,7 +88,9 @@ def node_summary(nodes: list[dict[str, Any]], top: int = 6) -> dict[str, Any]:
     return {
         "node_s": {k: round(v, 2) for k, v in sorted(by_kind.items())},
         "nodes": {k: sum(1 for n in nodes if n["unique_id"].startswith(k + ".")) for k in by_kind},
-        "slowest_models": [{"model": name, "s": round(s, 2)} for s, name in sorted(models, reverse=True)[:top]],
+        "slowest_models": [
+            {"model": name, "s": round(s, 2)} for s, name in sorted(models, reverse=True)[:top]
+        ],
     }
 
 
@@ -100,7 +106,9 @@ def raw_statements(manifest: dict[str, Any]) -> list[tuple[str, str]]:
             path = Path(node["root_path"]) / node["original_file_path"]
             types = node["config"].get("column_types") or {}
             typed = ", types={" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}" if types else ""
-            sql = f"create or replace table {relation} as select * from read_csv('{path}', header=true{typed})"
+            sql = (
+                f"create or replace table {relation} as select * from read_csv('{path}', header=true{typed})"
+            )
         else:
             kind = "view" if node["config"]["materialized"] == "view" else "table"
             if node["config"]["materialized"] not in ("view", "table", "incremental"):
@@ -112,8 +120,11 @@ def raw_statements(manifest: dict[str, Any]) -> list[tuple[str, str]]:
 
 def raw_tests(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """(unique_id, SQL) for every dbt test: its compiled query counted, as dbt's test materialization does."""
-    return [(uid, f"select count(*) from (\n{n['compiled_code']}\n) dbt_internal_test")
-            for uid, n in manifest["nodes"].items() if n["resource_type"] == "test"]
+    return [
+        (uid, f"select count(*) from (\n{n['compiled_code']}\n) dbt_internal_test")
+        for uid, n in manifest["nodes"].items()
+        if n["resource_type"] == "test"
+    ]
 
 
 def run_raw(path: Path, statements: list[tuple[str, str]]) -> float:
@@ -133,8 +144,13 @@ def pipeline_build(dbt: Dbt, warehouse: Warehouse, *, full_refresh: bool) -> dic
     pre = dbt("build", select=PRE_IDENTITY_SELECTION, full_refresh=full_refresh)
     identity = resolve_identities(warehouse)
     marts = dbt("build", select=POST_IDENTITY_SELECTION, full_refresh=full_refresh)
-    return {"dbt_s": pre["seconds"] + marts["seconds"], "pre_s": pre["seconds"], "marts_s": marts["seconds"],
-            "identity_s": identity.seconds, "nodes": pre["nodes"] + marts["nodes"]}
+    return {
+        "dbt_s": pre["seconds"] + marts["seconds"],
+        "pre_s": pre["seconds"],
+        "marts_s": marts["seconds"],
+        "identity_s": identity.seconds,
+        "nodes": pre["nodes"] + marts["nodes"],
+    }
 
 
 def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
@@ -177,13 +193,25 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
             raw_path.unlink()
             overhead_ms = (full_s - raw_s - parse_s) / n_models * 1000
             nodes = len(statements) + len(tests)
-            emit("B3_dbt_overhead", scale=scale, full_s=round(full_s, 2), raw_s=round(raw_s, 2), parse_s=round(parse_s, 2),
-                 ratio=round(full_s / raw_s, 2), models=n_models, per_model_overhead_ms=round(overhead_ms, 1),
-                 target_ms=OVERHEAD_TARGET_MS, pass_=overhead_ms <= OVERHEAD_TARGET_MS,
-                 # the same split without tests (`dbt run`), and with the tests' SQL run raw too (per node)
-                 run_s=round(run_s, 2), run_per_model_overhead_ms=round((run_s - raw_s - parse_s) / n_models * 1000, 1),
-                 raw_tests_s=round(raw_tests_s, 2), tests=len(tests),
-                 per_node_overhead_ms=round((full_s - raw_s - raw_tests_s - parse_s) / nodes * 1000, 1), **full_summary)
+            emit(
+                "B3_dbt_overhead",
+                scale=scale,
+                full_s=round(full_s, 2),
+                raw_s=round(raw_s, 2),
+                parse_s=round(parse_s, 2),
+                ratio=round(full_s / raw_s, 2),
+                models=n_models,
+                per_model_overhead_ms=round(overhead_ms, 1),
+                target_ms=OVERHEAD_TARGET_MS,
+                pass_=overhead_ms <= OVERHEAD_TARGET_MS,
+                # the same split without tests (`dbt run`), and with the tests' SQL run raw too (per node)
+                run_s=round(run_s, 2),
+                run_per_model_overhead_ms=round((run_s - raw_s - parse_s) / n_models * 1000, 1),
+                raw_tests_s=round(raw_tests_s, 2),
+                tests=len(tests),
+                per_node_overhead_ms=round((full_s - raw_s - raw_tests_s - parse_s) / nodes * 1000, 1),
+                **full_summary,
+            )
 
             # B4 ------------------------------------------------------------------------------------
             progress("pipeline-shaped full build (timed) ...")
@@ -198,11 +226,20 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
             progress("pipeline-shaped incremental build ...")
             incr = pipeline_build(dbt, warehouse, full_refresh=False)
         ratio = incr["dbt_s"] / full_pipe["dbt_s"]
-        emit("B4_incremental_vs_full", scale=scale, changes=changes, incremental_s=round(incr["dbt_s"], 2),
-             full_s=round(full_pipe["dbt_s"], 2), ratio=round(ratio, 3), target=B4_TARGET, pass_=ratio <= B4_TARGET,
-             incremental_parts={k: round(incr[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
-             full_parts={k: round(full_pipe[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
-             incremental_ingestion_s=round(ingest_s, 2), incremental_nodes=node_summary(incr["nodes"]))
+        emit(
+            "B4_incremental_vs_full",
+            scale=scale,
+            changes=changes,
+            incremental_s=round(incr["dbt_s"], 2),
+            full_s=round(full_pipe["dbt_s"], 2),
+            ratio=round(ratio, 3),
+            target=B4_TARGET,
+            pass_=ratio <= B4_TARGET,
+            incremental_parts={k: round(incr[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
+            full_parts={k: round(full_pipe[k], 2) for k in ("pre_s", "marts_s", "identity_s")},
+            incremental_ingestion_s=round(ingest_s, 2),
+            incremental_nodes=node_summary(incr["nodes"]),
+        )
         out["b4_ratio"] = ratio
 
         # B5 ----------------------------------------------------------------------------------------
@@ -226,9 +263,17 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
 
         validate_s, _ = median_time(validate_all, repeat=3)
         ratio = validate_s / read_s
-        emit("B5_pandera_vs_read", scale=scale, validate_s=round(validate_s, 3), read_s=round(read_s, 3),
-             ratio=round(ratio, 2), target=B5_TARGET, pass_=ratio <= B5_TARGET,
-             rows={t: len(f) for t, f in frames.items()}, validate_per_gate_s=per_gate)
+        emit(
+            "B5_pandera_vs_read",
+            scale=scale,
+            validate_s=round(validate_s, 3),
+            read_s=round(read_s, 3),
+            ratio=round(ratio, 2),
+            target=B5_TARGET,
+            pass_=ratio <= B5_TARGET,
+            rows={t: len(f) for t, f in frames.items()},
+            validate_per_gate_s=per_gate,
+        )
     return out
 
 
@@ -237,14 +282,24 @@ def run_scales(scales: list[int]) -> None:
     if len(results) > 1:
         ratios = [r["b4_ratio"] for r in results]
         falling = all(b <= a for a, b in zip(ratios, ratios[1:], strict=False))
-        emit("B4_trend", scales=scales, ratios=[round(r, 3) for r in ratios], falling=falling,
-             pass_=falling and ratios[-1] <= B4_TARGET)
+        emit(
+            "B4_trend",
+            scales=scales,
+            ratios=[round(r, 3) for r in ratios],
+            falling=falling,
+            pass_=falling and ratios[-1] <= B4_TARGET,
+        )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.transform_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", type=int, action="append", help="repeatable (default 10k); several scales add B4_trend")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.transform_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--scale", type=int, action="append", help="repeatable (default 10k); several scales add B4_trend"
+    )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k")
     args = parser.parse_args()
     run_scales((args.scale or [10_000]) + ([100_000] if args.large else []))

@@ -11,7 +11,9 @@ import pandas as pd
 from identity.deterministic import EDGE_COLUMNS
 
 
-def combine_links(deterministic: pd.DataFrame, probabilistic: pd.DataFrame, threshold: float | dict[str, float]) -> pd.DataFrame:
+def combine_links(
+    deterministic: pd.DataFrame, probabilistic: pd.DataFrame, threshold: float | dict[str, float]
+) -> pd.DataFrame:
     """Deterministic edges (probability 1.0) plus probabilistic edges at or above the threshold.
 
     `threshold` may be one number or {kind: number} when `probabilistic` carries a `kind` column.
@@ -48,8 +50,12 @@ def connected_components(uids: pd.Series, edges: pd.DataFrame) -> pd.Series:
     con.execute("SET threads = 2")
     try:
         nodes = pd.DataFrame({"uid": uid_values})
-        edge_frame = pd.DataFrame({"uid_l": edges["uid_l"].astype("int64").to_numpy(),
-                                   "uid_r": edges["uid_r"].astype("int64").to_numpy()})
+        edge_frame = pd.DataFrame(
+            {
+                "uid_l": edges["uid_l"].astype("int64").to_numpy(),
+                "uid_r": edges["uid_r"].astype("int64").to_numpy(),
+            }
+        )
         result = cluster_pairwise_predictions_at_threshold(
             nodes, edge_frame, db_api=db_api, node_id_column_name="uid"
         )
@@ -58,7 +64,9 @@ def connected_components(uids: pd.Series, edges: pd.DataFrame) -> pd.Series:
         con.close()
     # Splink's cluster ids are representative node ids; normalise to the component's smallest uid.
     smallest = frame.groupby("cluster_id")["uid"].transform("min")
-    return pd.Series(smallest.astype("int64").to_numpy(), index=frame["uid"].to_numpy(), name="cluster").reindex(uid_values)
+    return pd.Series(
+        smallest.astype("int64").to_numpy(), index=frame["uid"].to_numpy(), name="cluster"
+    ).reindex(uid_values)
 
 
 def record_probability(uids: pd.Series, clusters: pd.Series, edges: pd.DataFrame) -> pd.DataFrame:
@@ -67,10 +75,13 @@ def record_probability(uids: pd.Series, clusters: pd.Series, edges: pd.DataFrame
     uid_values = pd.Series(uids, dtype="int64").to_numpy()
     out = pd.DataFrame({"uid": uid_values})
     if len(edges):
-        both = pd.concat([
-            edges[["uid_l", "match_probability", "match_rule"]].rename(columns={"uid_l": "uid"}),
-            edges[["uid_r", "match_probability", "match_rule"]].rename(columns={"uid_r": "uid"}),
-        ], ignore_index=True)
+        both = pd.concat(
+            [
+                edges[["uid_l", "match_probability", "match_rule"]].rename(columns={"uid_l": "uid"}),
+                edges[["uid_r", "match_probability", "match_rule"]].rename(columns={"uid_r": "uid"}),
+            ],
+            ignore_index=True,
+        )
         best = both.sort_values("match_probability", ascending=False, kind="stable").drop_duplicates("uid")
         out = out.merge(best, on="uid", how="left")
     else:

@@ -33,7 +33,19 @@ PLATFORM_DOMAINS: frozenset[str] = frozenset(
 )
 # Mailbox names that are placeholders rather than identities.
 PLACEHOLDER_EMAIL_USERS: frozenset[str] = frozenset(
-    {"noreply", "no-reply", "donotreply", "do-not-reply", "none", "na", "n/a", "null", "test", "unknown", "nobody"}
+    {
+        "noreply",
+        "no-reply",
+        "donotreply",
+        "do-not-reply",
+        "none",
+        "na",
+        "n/a",
+        "null",
+        "test",
+        "unknown",
+        "nobody",
+    }
 )
 
 
@@ -82,13 +94,17 @@ def tax_id_keys(norm: pd.DataFrame) -> pd.Series:
     return key.astype("string")
 
 
-def cross_reference_edges(norm: pd.DataFrame, cross_references: pd.DataFrame | Iterable | None) -> pd.DataFrame:
+def cross_reference_edges(
+    norm: pd.DataFrame, cross_references: pd.DataFrame | Iterable | None
+) -> pd.DataFrame:
     """Edges for explicit (source_system_l, source_id_l, source_system_r, source_id_r) pairs; pairs that
     name a record not in the input are ignored."""
     if cross_references is None:
         return empty_edges()
-    xref = cross_references if isinstance(cross_references, pd.DataFrame) else pd.DataFrame(
-        list(cross_references), columns=CROSS_REFERENCE_COLUMNS
+    xref = (
+        cross_references
+        if isinstance(cross_references, pd.DataFrame)
+        else pd.DataFrame(list(cross_references), columns=CROSS_REFERENCE_COLUMNS)
     )
     missing = [c for c in CROSS_REFERENCE_COLUMNS if c not in xref.columns]
     if missing:
@@ -99,6 +115,7 @@ def cross_reference_edges(norm: pd.DataFrame, cross_references: pd.DataFrame | I
         norm["uid"].to_numpy(),
         index=pd.MultiIndex.from_arrays([norm["source_system"].astype(str), norm["source_id"].astype(str)]),
     )
+
     def lookup(system: pd.Series, ident: pd.Series) -> pd.Series:
         keys = pd.MultiIndex.from_arrays([system.astype(str), ident.astype(str)])
         return pd.Series(index.reindex(keys).to_numpy(), index=xref.index)

@@ -81,9 +81,14 @@ def match_parties(
             pairs = probabilistic_links(norm, kind, config.get(kind))
             timings[f"probabilistic_{kind}"] = time.perf_counter() - t
             scored.append(pairs.assign(kind=kind))
-            say(f"{int((pairs['match_probability'] >= limits[kind]).sum()):,} {kind} pairs above {limits[kind]}")
-    prob = pd.concat(scored, ignore_index=True) if scored else pd.DataFrame(
-        columns=["uid_l", "uid_r", "match_probability", "match_weight", "kind"])
+            say(
+                f"{int((pairs['match_probability'] >= limits[kind]).sum()):,} {kind} pairs above {limits[kind]}"
+            )
+    prob = (
+        pd.concat(scored, ignore_index=True)
+        if scored
+        else pd.DataFrame(columns=["uid_l", "uid_r", "match_probability", "match_weight", "kind"])
+    )
 
     t = time.perf_counter()
     edges = combine_links(det, prob, limits)
@@ -94,12 +99,26 @@ def match_parties(
     keyed = norm[["uid", "source_system", "source_id"]].merge(per_record, on="uid", how="left")
     assignments, aliases = assign_golden_ids(keyed, previous, previous_aliases)
     out = keyed.merge(assignments, on=["source_system", "source_id"], how="left")
-    out = out[ASSIGNMENT_COLUMNS].astype({"source_system": "string", "source_id": "string",
-                                          "golden_id": "string", "match_rule": "string"})
+    out = out[ASSIGNMENT_COLUMNS].astype(
+        {"source_system": "string", "source_id": "string", "golden_id": "string", "match_rule": "string"}
+    )
     key_of = norm.set_index("uid")[["source_system", "source_id"]]
     links = edges.join(key_of.add_suffix("_l"), on="uid_l").join(key_of.add_suffix("_r"), on="uid_r")
-    links = links[["source_system_l", "source_id_l", "source_system_r", "source_id_r", "match_probability", "match_rule"]]
+    links = links[
+        [
+            "source_system_l",
+            "source_id_l",
+            "source_system_r",
+            "source_id_r",
+            "match_probability",
+            "match_rule",
+        ]
+    ]
     timings["total"] = time.perf_counter() - t0
     say(f"{out['golden_id'].nunique():,} golden ids for {len(out):,} records")
-    return MatchResult(assignments=out.reset_index(drop=True), aliases=aliases, links=links.reset_index(drop=True),
-                       timings=timings)
+    return MatchResult(
+        assignments=out.reset_index(drop=True),
+        aliases=aliases,
+        links=links.reset_index(drop=True),
+        timings=timings,
+    )

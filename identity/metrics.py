@@ -22,6 +22,11 @@ def scores(truth: pd.Series, pred: pd.Series) -> dict[str, float]:
     bp = (inter / frame.groupby("p")["p"].transform("size")).mean()
     br = (inter / frame.groupby("t")["t"].transform("size")).mean()
     bf1 = 2 * bp * br / (bp + br)
-    return {"pairwise_precision": round(precision, 4), "pairwise_recall": round(recall, 4),
-            "pairwise_f1": round(f1, 4), "bcubed_precision": round(float(bp), 4),
-            "bcubed_recall": round(float(br), 4), "bcubed_f1": round(float(bf1), 4)}
+    return {
+        "pairwise_precision": round(precision, 4),
+        "pairwise_recall": round(recall, 4),
+        "pairwise_f1": round(f1, 4),
+        "bcubed_precision": round(float(bp), 4),
+        "bcubed_recall": round(float(br), 4),
+        "bcubed_f1": round(float(bf1), 4),
+    }

@@ -43,46 +43,202 @@ _FREE_MAIL_RE = re.compile(
 
 # Country names, ISO3 codes and common aliases to ISO 3166-1 alpha-2.
 _COUNTRY_ALIASES: dict[str, str] = {
-    "united states": "US", "united states of america": "US", "usa": "US", "us": "US", "america": "US",
-    "u s a": "US", "u s": "US", "united kingdom": "GB", "uk": "GB", "great britain": "GB", "britain": "GB",
-    "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB", "gbr": "GB",
-    "germany": "DE", "deutschland": "DE", "deu": "DE", "france": "FR", "fra": "FR",
-    "netherlands": "NL", "the netherlands": "NL", "holland": "NL", "nederland": "NL", "nld": "NL",
-    "spain": "ES", "espana": "ES", "esp": "ES", "canada": "CA", "can": "CA", "italy": "IT", "italia": "IT",
-    "ita": "IT", "portugal": "PT", "prt": "PT", "belgium": "BE", "belgique": "BE", "belgie": "BE", "bel": "BE",
-    "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "che": "CH", "austria": "AT", "osterreich": "AT",
-    "aut": "AT", "ireland": "IE", "irl": "IE", "luxembourg": "LU", "lux": "LU", "denmark": "DK", "danmark": "DK",
-    "dnk": "DK", "sweden": "SE", "sverige": "SE", "swe": "SE", "norway": "NO", "norge": "NO", "nor": "NO",
-    "finland": "FI", "suomi": "FI", "fin": "FI", "poland": "PL", "polska": "PL", "pol": "PL",
-    "czech republic": "CZ", "czechia": "CZ", "cze": "CZ", "greece": "GR", "grc": "GR", "hungary": "HU",
-    "hun": "HU", "romania": "RO", "rou": "RO", "bulgaria": "BG", "bgr": "BG", "croatia": "HR", "hrv": "HR",
-    "slovakia": "SK", "svk": "SK", "slovenia": "SI", "svn": "SI", "estonia": "EE", "est": "EE",
-    "latvia": "LV", "lva": "LV", "lithuania": "LT", "ltu": "LT", "australia": "AU", "aus": "AU",
-    "new zealand": "NZ", "nzl": "NZ", "mexico": "MX", "mex": "MX", "brazil": "BR", "brasil": "BR", "bra": "BR",
-    "argentina": "AR", "arg": "AR", "chile": "CL", "chl": "CL", "colombia": "CO", "col": "CO", "peru": "PE",
-    "per": "PE", "japan": "JP", "jpn": "JP", "china": "CN", "chn": "CN", "india": "IN", "ind": "IN",
-    "singapore": "SG", "sgp": "SG", "hong kong": "HK", "hkg": "HK", "south korea": "KR", "korea": "KR",
-    "republic of korea": "KR", "kor": "KR", "israel": "IL", "isr": "IL", "turkey": "TR", "turkiye": "TR",
-    "tur": "TR", "south africa": "ZA", "zaf": "ZA", "united arab emirates": "AE", "uae": "AE", "are": "AE",
-    "russia": "RU", "russian federation": "RU", "rus": "RU", "ukraine": "UA", "ukr": "UA",
+    "united states": "US",
+    "united states of america": "US",
+    "usa": "US",
+    "us": "US",
+    "america": "US",
+    "u s a": "US",
+    "u s": "US",
+    "united kingdom": "GB",
+    "uk": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "gbr": "GB",
+    "germany": "DE",
+    "deutschland": "DE",
+    "deu": "DE",
+    "france": "FR",
+    "fra": "FR",
+    "netherlands": "NL",
+    "the netherlands": "NL",
+    "holland": "NL",
+    "nederland": "NL",
+    "nld": "NL",
+    "spain": "ES",
+    "espana": "ES",
+    "esp": "ES",
+    "canada": "CA",
+    "can": "CA",
+    "italy": "IT",
+    "italia": "IT",
+    "ita": "IT",
+    "portugal": "PT",
+    "prt": "PT",
+    "belgium": "BE",
+    "belgique": "BE",
+    "belgie": "BE",
+    "bel": "BE",
+    "switzerland": "CH",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "che": "CH",
+    "austria": "AT",
+    "osterreich": "AT",
+    "aut": "AT",
+    "ireland": "IE",
+    "irl": "IE",
+    "luxembourg": "LU",
+    "lux": "LU",
+    "denmark": "DK",
+    "danmark": "DK",
+    "dnk": "DK",
+    "sweden": "SE",
+    "sverige": "SE",
+    "swe": "SE",
+    "norway": "NO",
+    "norge": "NO",
+    "nor": "NO",
+    "finland": "FI",
+    "suomi": "FI",
+    "fin": "FI",
+    "poland": "PL",
+    "polska": "PL",
+    "pol": "PL",
+    "czech republic": "CZ",
+    "czechia": "CZ",
+    "cze": "CZ",
+    "greece": "GR",
+    "grc": "GR",
+    "hungary": "HU",
+    "hun": "HU",
+    "romania": "RO",
+    "rou": "RO",
+    "bulgaria": "BG",
+    "bgr": "BG",
+    "croatia": "HR",
+    "hrv": "HR",
+    "slovakia": "SK",
+    "svk": "SK",
+    "slovenia": "SI",
+    "svn": "SI",
+    "estonia": "EE",
+    "est": "EE",
+    "latvia": "LV",
+    "lva": "LV",
+    "lithuania": "LT",
+    "ltu": "LT",
+    "australia": "AU",
+    "aus": "AU",
+    "new zealand": "NZ",
+    "nzl": "NZ",
+    "mexico": "MX",
+    "mex": "MX",
+    "brazil": "BR",
+    "brasil": "BR",
+    "bra": "BR",
+    "argentina": "AR",
+    "arg": "AR",
+    "chile": "CL",
+    "chl": "CL",
+    "colombia": "CO",
+    "col": "CO",
+    "peru": "PE",
+    "per": "PE",
+    "japan": "JP",
+    "jpn": "JP",
+    "china": "CN",
+    "chn": "CN",
+    "india": "IN",
+    "ind": "IN",
+    "singapore": "SG",
+    "sgp": "SG",
+    "hong kong": "HK",
+    "hkg": "HK",
+    "south korea": "KR",
+    "korea": "KR",
+    "republic of korea": "KR",
+    "kor": "KR",
+    "israel": "IL",
+    "isr": "IL",
+    "turkey": "TR",
+    "turkiye": "TR",
+    "tur": "TR",
+    "south africa": "ZA",
+    "zaf": "ZA",
+    "united arab emirates": "AE",
+    "uae": "AE",
+    "are": "AE",
+    "russia": "RU",
+    "russian federation": "RU",
+    "rus": "RU",
+    "ukraine": "UA",
+    "ukr": "UA",
 }
 
 _STREET_ABBREVIATIONS: dict[str, str] = {
-    "street": "st", "str": "st", "strasse": "st", "avenue": "ave", "av": "ave", "road": "rd", "drive": "dr",
-    "lane": "ln", "boulevard": "blvd", "court": "ct", "place": "pl", "square": "sq", "suite": "ste",
-    "apartment": "apt", "building": "bldg", "floor": "fl", "highway": "hwy", "parkway": "pkwy",
-    "north": "n", "south": "s", "east": "e", "west": "w", "circle": "cir", "terrace": "ter", "way": "way",
-    "number": "no", "nr": "no",
+    "street": "st",
+    "str": "st",
+    "strasse": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "road": "rd",
+    "drive": "dr",
+    "lane": "ln",
+    "boulevard": "blvd",
+    "court": "ct",
+    "place": "pl",
+    "square": "sq",
+    "suite": "ste",
+    "apartment": "apt",
+    "building": "bldg",
+    "floor": "fl",
+    "highway": "hwy",
+    "parkway": "pkwy",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "circle": "cir",
+    "terrace": "ter",
+    "way": "way",
+    "number": "no",
+    "nr": "no",
 }
 
 PERSON_TYPES = frozenset({"person", "individual", "people", "p", "contact", "human", "natural"})
 ORG_TYPES = frozenset({"organization", "organisation", "org", "company", "business", "o", "c", "account"})
 
 NORMALIZED_COLUMNS: tuple[str, ...] = (
-    "uid", "source_system", "source_id", "kind", "name_norm", "name_sorted", "name_tok1", "name_tok_last",
-    "name_prefix", "first_name_norm", "last_name_norm", "email_norm", "email_user", "email_domain",
-    "domain_norm", "phone_norm", "address_norm", "address_num", "city_norm", "postal_norm", "postal_prefix",
-    "region_norm", "country_norm", "tax_id_norm", "dob_norm",
+    "uid",
+    "source_system",
+    "source_id",
+    "kind",
+    "name_norm",
+    "name_sorted",
+    "name_tok1",
+    "name_tok_last",
+    "name_prefix",
+    "first_name_norm",
+    "last_name_norm",
+    "email_norm",
+    "email_user",
+    "email_domain",
+    "domain_norm",
+    "phone_norm",
+    "address_norm",
+    "address_num",
+    "city_norm",
+    "postal_norm",
+    "postal_prefix",
+    "region_norm",
+    "country_norm",
+    "tax_id_norm",
+    "dob_norm",
 )
 
 
@@ -94,8 +250,16 @@ def _null_if_empty(s: pd.Series) -> pd.Series:
 def fold(s: pd.Series) -> pd.Series:
     """Lower-case, strip accents (NFKD, ASCII only), keep the null mask."""
     s = s.astype("string").str.lower()
-    s = s.str.replace("ß", "ss", regex=False).str.replace("ø", "o", regex=False).str.replace("æ", "ae", regex=False)
-    s = s.str.replace("œ", "oe", regex=False).str.replace("ł", "l", regex=False).str.replace("đ", "d", regex=False)
+    s = (
+        s.str.replace("ß", "ss", regex=False)
+        .str.replace("ø", "o", regex=False)
+        .str.replace("æ", "ae", regex=False)
+    )
+    s = (
+        s.str.replace("œ", "oe", regex=False)
+        .str.replace("ł", "l", regex=False)
+        .str.replace("đ", "d", regex=False)
+    )
     folded = s.str.normalize("NFKD").str.encode("ascii", errors="ignore").str.decode("ascii")
     return folded.astype("string")
 
@@ -157,8 +321,9 @@ def web_domain(s: pd.Series) -> pd.Series:
     s = s.str.replace(r"[/?#:].*$", "", regex=True).str.strip(".")
     s = s.str.replace(r"^www\d*\.", "", regex=True)
     # Internationalised names (hänelly.de) are host names too: any letters or digits per label.
-    return s.where(s.str.fullmatch(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+").fillna(False),
-                   pd.NA).astype("string")
+    return s.where(
+        s.str.fullmatch(r"[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)+").fillna(False), pd.NA
+    ).astype("string")
 
 
 def is_free_mail(domain: pd.Series) -> pd.Series:
@@ -183,7 +348,11 @@ def tax_id(s: pd.Series) -> pd.Series:
 def country(s: pd.Series) -> pd.Series:
     """ISO 3166-1 alpha-2 code from a code, ISO3 code or common name; unknown names pass through upper-cased."""
     key = _squash(clean_text(s).str.replace(r"[&+]", " ", regex=True))
-    mapped = key.map(lambda v: _COUNTRY_ALIASES.get(v, v.upper() if len(v) == 2 else pd.NA) if isinstance(v, str) else pd.NA)
+    mapped = key.map(
+        lambda v: (
+            _COUNTRY_ALIASES.get(v, v.upper() if len(v) == 2 else pd.NA) if isinstance(v, str) else pd.NA
+        )
+    )
     mapped = mapped.astype("string")
     return mapped.fillna(key.str.upper()).astype("string")
 
@@ -210,11 +379,18 @@ def address(s: pd.Series) -> pd.Series:
 def date_of_birth(s: pd.Series) -> pd.Series:
     """YYYYMMDD string from ISO dates, YYYYMMDD digits or other common layouts; unparseable -> null."""
     s = s.astype("string").str.strip()
-    iso = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}.*").fillna(False)).str[:10],
-                         errors="coerce", format="%Y-%m-%d")
-    compact = pd.to_datetime(s.where(s.str.fullmatch(r"\d{8}").fillna(False)), errors="coerce", format="%Y%m%d")
+    iso = pd.to_datetime(
+        s.where(s.str.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}.*").fillna(False)).str[:10],
+        errors="coerce",
+        format="%Y-%m-%d",
+    )
+    compact = pd.to_datetime(
+        s.where(s.str.fullmatch(r"\d{8}").fillna(False)), errors="coerce", format="%Y%m%d"
+    )
     rest = s.where(iso.isna() & compact.isna())
-    other = pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst=True) if rest.notna().any() else iso
+    other = (
+        pd.to_datetime(rest, errors="coerce", format="mixed", dayfirst=True) if rest.notna().any() else iso
+    )
     parsed = iso.fillna(compact).fillna(other)
     return parsed.dt.strftime("%Y%m%d").astype("string")
 

@@ -25,9 +25,26 @@ logger = logging.getLogger(__name__)
 
 # Columns handed to Splink (the rest of the normalised frame stays in pandas).
 MODEL_COLUMNS = [
-    "uid", "name_norm", "name_sorted", "name_tok1", "name_tok_last", "name_prefix", "first_name_norm",
-    "last_name_norm", "email_norm", "email_user", "domain_norm", "phone_norm", "address_norm", "address_num",
-    "city_norm", "postal_norm", "postal_prefix", "country_norm", "tax_id_norm", "dob_norm",
+    "uid",
+    "name_norm",
+    "name_sorted",
+    "name_tok1",
+    "name_tok_last",
+    "name_prefix",
+    "first_name_norm",
+    "last_name_norm",
+    "email_norm",
+    "email_user",
+    "domain_norm",
+    "phone_norm",
+    "address_norm",
+    "address_num",
+    "city_norm",
+    "postal_norm",
+    "postal_prefix",
+    "country_norm",
+    "tax_id_norm",
+    "dob_norm",
 ]
 
 
@@ -48,7 +65,11 @@ class ModelConfig:
 
 
 def _null(col: str) -> dict:
-    return {"sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL', "label_for_charts": "null", "is_null_level": True}
+    return {
+        "sql_condition": f'"{col}_l" IS NULL OR "{col}_r" IS NULL',
+        "label_for_charts": "null",
+        "is_null_level": True,
+    }
 
 
 def _level(sql: str, label: str, m: float, u: float, tf: str | None = None) -> dict:
@@ -82,94 +103,163 @@ def _tokens(col: str, side: str) -> str:
 def _shared_comparisons() -> list[dict]:
     """Comparisons that mean the same for people and organisations."""
     return [
-        _comparison("email", [
-            _null("email_norm"),
-            _exact("email_norm", 0.6, 0.0005),
-            _level('"email_user_l" = "email_user_r"', "same mailbox name", 0.1, 0.002),
-            _else(0.3, 0.9975),
-        ]),
+        _comparison(
+            "email",
+            [
+                _null("email_norm"),
+                _exact("email_norm", 0.6, 0.0005),
+                _level('"email_user_l" = "email_user_r"', "same mailbox name", 0.1, 0.002),
+                _else(0.3, 0.9975),
+            ],
+        ),
         _comparison("phone", [_null("phone_norm"), _exact("phone_norm", 0.7, 0.0005), _else(0.3, 0.9995)]),
-        _comparison("address", [
-            _null("address_norm"),
-            _exact("address_norm", 0.6, 0.0005),
-            _level('"address_num_l" = "address_num_r" AND '
-                   'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
-                   "same number, similar street", 0.2, 0.002),
-            _jw("address_norm", 0.85, 0.1, 0.02),
-            _else(0.1, 0.9775),
-        ]),
-        _comparison("postal_code", [
-            _null("postal_norm"),
-            _exact("postal_norm", 0.75, 0.002),
-            _level('"postal_prefix_l" = "postal_prefix_r"', "same prefix", 0.1, 0.02),
-            _else(0.15, 0.978),
-        ]),
-        _comparison("city", [
-            _null("city_norm"), _exact("city_norm", 0.8, 0.01), _jw("city_norm", 0.9, 0.1, 0.01), _else(0.1, 0.98),
-        ]),
+        _comparison(
+            "address",
+            [
+                _null("address_norm"),
+                _exact("address_norm", 0.6, 0.0005),
+                _level(
+                    '"address_num_l" = "address_num_r" AND '
+                    'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
+                    "same number, similar street",
+                    0.2,
+                    0.002,
+                ),
+                _jw("address_norm", 0.85, 0.1, 0.02),
+                _else(0.1, 0.9775),
+            ],
+        ),
+        _comparison(
+            "postal_code",
+            [
+                _null("postal_norm"),
+                _exact("postal_norm", 0.75, 0.002),
+                _level('"postal_prefix_l" = "postal_prefix_r"', "same prefix", 0.1, 0.02),
+                _else(0.15, 0.978),
+            ],
+        ),
+        _comparison(
+            "city",
+            [
+                _null("city_norm"),
+                _exact("city_norm", 0.8, 0.01),
+                _jw("city_norm", 0.9, 0.1, 0.01),
+                _else(0.1, 0.98),
+            ],
+        ),
         _comparison("country", [_null("country_norm"), _exact("country_norm", 0.97, 0.2), _else(0.03, 0.8)]),
-        _comparison("tax_id", [
-            _null("tax_id_norm"),
-            _exact("tax_id_norm", 0.9, 0.00001),
-            _level('damerau_levenshtein("tax_id_norm_l", "tax_id_norm_r") <= 1', "one edit", 0.05, 0.0005),
-            _else(0.05, 0.99949),
-        ]),
+        _comparison(
+            "tax_id",
+            [
+                _null("tax_id_norm"),
+                _exact("tax_id_norm", 0.9, 0.00001),
+                _level(
+                    'damerau_levenshtein("tax_id_norm_l", "tax_id_norm_r") <= 1', "one edit", 0.05, 0.0005
+                ),
+                _else(0.05, 0.99949),
+            ],
+        ),
     ]
 
 
 def org_comparisons() -> list[dict]:
     l_tok, r_tok = _tokens("name_norm", "l"), _tokens("name_norm", "r")
-    name = _comparison("name", [
-        _null("name_norm"),
-        _exact("name_norm", 0.55, 0.0005),
-        _level('"name_sorted_l" = "name_sorted_r" OR '
-               'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.95', "same tokens or jw >= 0.95",
-               0.15, 0.001),
-        _level(f'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.88 OR '
-               f'list_has_all({l_tok}, {r_tok}) OR list_has_all({r_tok}, {l_tok})',
-               "jw >= 0.88 or one name contains the other", 0.15, 0.005),
-        _level(f'len(list_intersect({l_tok}, {r_tok})) >= 1 OR '
-               'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.75',
-               "a shared token or jw >= 0.75", 0.1, 0.05),
-        _else(0.05, 0.9435),
-    ])
-    domain = _comparison("domain", [
-        _null("domain_norm"),
-        _exact("domain_norm", 0.7, 0.0001),
-        _level("split_part(\"domain_norm_l\", '.', 1) = split_part(\"domain_norm_r\", '.', 1)",
-               "same label, other TLD", 0.1, 0.0005),
-        _else(0.2, 0.9994),
-    ])
+    name = _comparison(
+        "name",
+        [
+            _null("name_norm"),
+            _exact("name_norm", 0.55, 0.0005),
+            _level(
+                '"name_sorted_l" = "name_sorted_r" OR '
+                'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.95',
+                "same tokens or jw >= 0.95",
+                0.15,
+                0.001,
+            ),
+            _level(
+                f'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.88 OR '
+                f"list_has_all({l_tok}, {r_tok}) OR list_has_all({r_tok}, {l_tok})",
+                "jw >= 0.88 or one name contains the other",
+                0.15,
+                0.005,
+            ),
+            _level(
+                f"len(list_intersect({l_tok}, {r_tok})) >= 1 OR "
+                'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.75',
+                "a shared token or jw >= 0.75",
+                0.1,
+                0.05,
+            ),
+            _else(0.05, 0.9435),
+        ],
+    )
+    domain = _comparison(
+        "domain",
+        [
+            _null("domain_norm"),
+            _exact("domain_norm", 0.7, 0.0001),
+            _level(
+                "split_part(\"domain_norm_l\", '.', 1) = split_part(\"domain_norm_r\", '.', 1)",
+                "same label, other TLD",
+                0.1,
+                0.0005,
+            ),
+            _else(0.2, 0.9994),
+        ],
+    )
     return [name, domain, *_shared_comparisons()]
 
 
 def person_comparisons() -> list[dict]:
-    first = _comparison("first_name", [
-        _null("first_name_norm"),
-        _exact("first_name_norm", 0.8, 0.01, tf=True),
-        _level('"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"',
-               "swapped with surname", 0.02, 0.0001),
-        _jw("first_name_norm", 0.92, 0.1, 0.005),
-        _jw("first_name_norm", 0.8, 0.04, 0.03),
-        _level("left(\"first_name_norm_l\", 1) = left(\"first_name_norm_r\", 1) AND "
-               "(length(\"first_name_norm_l\") = 1 OR length(\"first_name_norm_r\") = 1)", "initial", 0.02, 0.02),
-        _else(0.02, 0.9349),
-    ])
-    last = _comparison("last_name", [
-        _null("last_name_norm"),
-        _exact("last_name_norm", 0.85, 0.005, tf=True),
-        _jw("last_name_norm", 0.92, 0.08, 0.003),
-        _jw("last_name_norm", 0.8, 0.04, 0.02),
-        _else(0.03, 0.972),
-    ])
-    dob = _comparison("date_of_birth", [
-        _null("dob_norm"),
-        _exact("dob_norm", 0.85, 0.0003),
-        _level('damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 1', "one edit", 0.08, 0.005),
-        _level("left(\"dob_norm_l\", 4) = left(\"dob_norm_r\", 4) OR "
-               'damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 2', "same year or two edits", 0.04, 0.05),
-        _else(0.03, 0.9447),
-    ])
+    first = _comparison(
+        "first_name",
+        [
+            _null("first_name_norm"),
+            _exact("first_name_norm", 0.8, 0.01, tf=True),
+            _level(
+                '"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"',
+                "swapped with surname",
+                0.02,
+                0.0001,
+            ),
+            _jw("first_name_norm", 0.92, 0.1, 0.005),
+            _jw("first_name_norm", 0.8, 0.04, 0.03),
+            _level(
+                'left("first_name_norm_l", 1) = left("first_name_norm_r", 1) AND '
+                '(length("first_name_norm_l") = 1 OR length("first_name_norm_r") = 1)',
+                "initial",
+                0.02,
+                0.02,
+            ),
+            _else(0.02, 0.9349),
+        ],
+    )
+    last = _comparison(
+        "last_name",
+        [
+            _null("last_name_norm"),
+            _exact("last_name_norm", 0.85, 0.005, tf=True),
+            _jw("last_name_norm", 0.92, 0.08, 0.003),
+            _jw("last_name_norm", 0.8, 0.04, 0.02),
+            _else(0.03, 0.972),
+        ],
+    )
+    dob = _comparison(
+        "date_of_birth",
+        [
+            _null("dob_norm"),
+            _exact("dob_norm", 0.85, 0.0003),
+            _level('damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 1', "one edit", 0.08, 0.005),
+            _level(
+                'left("dob_norm_l", 4) = left("dob_norm_r", 4) OR '
+                'damerau_levenshtein("dob_norm_l", "dob_norm_r") <= 2',
+                "same year or two edits",
+                0.04,
+                0.05,
+            ),
+            _else(0.03, 0.9447),
+        ],
+    )
     return [first, last, dob, *_shared_comparisons()]
 
 
@@ -195,7 +285,10 @@ ORG_PREDICT_RULES = _rules(
     _eq("address_num", "postal_norm"),
 )
 ORG_PRIOR_RULES = _rules(
-    _eq("name_norm", "postal_norm"), _eq("domain_norm"), _eq("tax_id_norm"), _eq("name_norm", "phone_norm"),
+    _eq("name_norm", "postal_norm"),
+    _eq("domain_norm"),
+    _eq("tax_id_norm"),
+    _eq("name_norm", "phone_norm"),
 )
 ORG_EM_RULES = _rules(_eq("name_norm"), _eq("postal_norm"), _eq("phone_norm"), _eq("domain_norm"))
 
@@ -214,7 +307,9 @@ PERSON_PREDICT_RULES = _rules(
     _eq("last_name_norm", "city_norm"),
 )
 PERSON_PRIOR_RULES = _rules(
-    _eq("first_name_norm", "last_name_norm", "dob_norm"), _eq("email_norm"), _eq("tax_id_norm"),
+    _eq("first_name_norm", "last_name_norm", "dob_norm"),
+    _eq("email_norm"),
+    _eq("tax_id_norm"),
 )
 PERSON_EM_RULES = _rules(_eq("first_name_norm", "last_name_norm"), _eq("dob_norm"), _eq("postal_norm"))
 
@@ -234,8 +329,14 @@ MODELS: dict[str, KindModel] = {
 
 
 def _empty_pairs() -> pd.DataFrame:
-    return pd.DataFrame({"uid_l": pd.Series(dtype="int64"), "uid_r": pd.Series(dtype="int64"),
-                         "match_probability": pd.Series(dtype="float64"), "match_weight": pd.Series(dtype="float64")})
+    return pd.DataFrame(
+        {
+            "uid_l": pd.Series(dtype="int64"),
+            "uid_r": pd.Series(dtype="int64"),
+            "match_probability": pd.Series(dtype="float64"),
+            "match_weight": pd.Series(dtype="float64"),
+        }
+    )
 
 
 def _used_columns(model: KindModel, frame: pd.DataFrame) -> tuple[list[dict], list[str]]:
@@ -246,8 +347,15 @@ def _used_columns(model: KindModel, frame: pd.DataFrame) -> tuple[list[dict], li
     def mentions_empty(sql: str) -> bool:
         return any(f'"{c}' in sql for c in empty)
 
-    comps = [c for c in model.comparisons
-             if not all(mentions_empty(lv["sql_condition"]) for lv in c["comparison_levels"] if lv["sql_condition"] != "ELSE")]
+    comps = [
+        c
+        for c in model.comparisons
+        if not all(
+            mentions_empty(lv["sql_condition"])
+            for lv in c["comparison_levels"]
+            if lv["sql_condition"] != "ELSE"
+        )
+    ]
     rules = [r for r in model.predict_rules if not mentions_empty(r)]
     return comps, rules
 
@@ -299,12 +407,18 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
         )
         linker = Linker(sdf, settings, log_level=logging.WARNING)
         _train(linker, model, n, config, usable)
-        pairs = linker.inference.predict(threshold_match_probability=config.predict_floor, warning_mode="never")
+        pairs = linker.inference.predict(
+            threshold_match_probability=config.predict_floor, warning_mode="never"
+        )
         rel = pairs.as_duckdbpyrelation()
-        out = con.sql(
-            f"select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, match_probability::DOUBLE as match_probability, "
-            f"match_weight::DOUBLE as match_weight from {pairs.physical_name}"
-        ).df() if rel is not None else _empty_pairs()
+        out = (
+            con.sql(
+                f"select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, match_probability::DOUBLE as match_probability, "
+                f"match_weight::DOUBLE as match_weight from {pairs.physical_name}"
+            ).df()
+            if rel is not None
+            else _empty_pairs()
+        )
     finally:
         con.close()
     return out.reset_index(drop=True)
@@ -315,7 +429,9 @@ def _train(linker, model: KindModel, n: int, config: ModelConfig, usable) -> Non
     prior_rules = usable(model.prior_rules)
     if prior_rules:
         try:
-            linker.training.estimate_probability_two_random_records_match(prior_rules, recall=config.prior_recall)
+            linker.training.estimate_probability_two_random_records_match(
+                prior_rules, recall=config.prior_recall
+            )
             lam = linker._settings_obj._probability_two_random_records_match
             floor = 1.0 / (n * (n - 1) / 2)
             if not lam or lam <= floor or math.isnan(lam):

@@ -74,12 +74,18 @@ def assign_golden_ids(
     votes = votes.join(size, on="cluster")
     votes["age"] = votes["old_id"].map(id_age_key)
     # Smallest cluster label among equal candidates, by a stable representation of the members.
-    rep = frame.assign(member=frame["source_system"] + "\x1f" + frame["source_id"]).groupby("cluster")["member"].min()
+    rep = (
+        frame.assign(member=frame["source_system"] + "\x1f" + frame["source_id"])
+        .groupby("cluster")["member"]
+        .min()
+    )
     votes["rep"] = votes["cluster"].map(rep)
 
     # Each previous id goes to the cluster holding most of its members (a split keeps it on the
     # largest part; ties -> bigger cluster, then a stable member key).
-    claims = votes.sort_values(["old_id", "votes", "size", "rep"], ascending=[True, False, False, True], kind="stable")
+    claims = votes.sort_values(
+        ["old_id", "votes", "size", "rep"], ascending=[True, False, False, True], kind="stable"
+    )
     owner = claims.drop_duplicates("old_id")[["old_id", "cluster", "votes", "age"]]
     # A cluster that owns several ids (a merge) keeps the one most of its members had, oldest on ties...
     # ...the design says on a merge the oldest id wins, so prefer age over votes among owned ids.
@@ -91,8 +97,12 @@ def assign_golden_ids(
     # Clusters with no owned id: new ids, in a row-order-independent order.
     next_seq = max(
         _max_sequence(frame["old_id"]),
-        _max_sequence(previous_aliases["alias_id"]) if previous_aliases is not None and len(previous_aliases) else 0,
-        _max_sequence(previous_aliases["golden_id"]) if previous_aliases is not None and len(previous_aliases) else 0,
+        _max_sequence(previous_aliases["alias_id"])
+        if previous_aliases is not None and len(previous_aliases)
+        else 0,
+        _max_sequence(previous_aliases["golden_id"])
+        if previous_aliases is not None and len(previous_aliases)
+        else 0,
     )
     need = rep[~rep.index.isin(list(winners))].sort_values(kind="stable")
     for cluster in need.index:
@@ -102,10 +112,12 @@ def assign_golden_ids(
     frame["golden_id"] = frame["cluster"].map(winners).astype("string")
     assignments = frame[keys + ["golden_id"]].reset_index(drop=True)
 
-    alias_rows = pd.DataFrame({
-        "alias_id": losers["old_id"].astype(str).to_numpy(),
-        "golden_id": losers["cluster"].map(winners).astype(str).to_numpy(),
-    })
+    alias_rows = pd.DataFrame(
+        {
+            "alias_id": losers["old_id"].astype(str).to_numpy(),
+            "golden_id": losers["cluster"].map(winners).astype(str).to_numpy(),
+        }
+    )
     # Ids that disappeared entirely (no member left in any cluster that claims them) are not aliases;
     # previous aliases carry forward, re-pointed through this run's merges.
     if previous_aliases is not None and len(previous_aliases):
@@ -116,5 +128,7 @@ def assign_golden_ids(
     live = set(assignments["golden_id"].dropna())
     alias_rows = alias_rows[~alias_rows["alias_id"].isin(live)]
     alias_rows = alias_rows.drop_duplicates("alias_id", keep="last")
-    alias_rows = alias_rows.sort_values("alias_id", key=lambda s: s.map(id_age_key), kind="stable").reset_index(drop=True)
+    alias_rows = alias_rows.sort_values(
+        "alias_id", key=lambda s: s.map(id_age_key), kind="stable"
+    ).reset_index(drop=True)
     return assignments, alias_rows.astype({"alias_id": "string", "golden_id": "string"})

@@ -15,7 +15,9 @@ console = Console(stderr=True)
 
 
 def ingest(
-    source: list[str] = typer.Option(None, "--source", "-s", help=f"Sources to load (repeatable): {', '.join(SYSTEMS)}. Default: all."),
+    source: list[str] = typer.Option(
+        None, "--source", "-s", help=f"Sources to load (repeatable): {', '.join(SYSTEMS)}. Default: all."
+    ),
     full_refresh: bool = typer.Option(False, help="Drop incremental state and reload everything."),
 ) -> None:
     """Extract each source through its vendor API and load it into raw_<system> (incremental by default)."""

@@ -36,7 +36,9 @@ from requests.exceptions import Timeout
 from ingestion.errors import MalformedPageError, SourceUnavailableError
 
 CORRELATION_HEADER = "X-Correlation-Id"
-_correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("syncline_correlation_id", default=None)
+_correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "syncline_correlation_id", default=None
+)
 
 
 def new_correlation_id(prefix: str = "ing") -> str:
@@ -66,7 +68,9 @@ class CorrelationIdAuth(AuthBase):
         return self.inner(request) if self.inner is not None else request
 
 
-def make_client(base_url: str, *, auth: AuthBase | None = None, headers: dict[str, str] | None = None) -> RESTClient:
+def make_client(
+    base_url: str, *, auth: AuthBase | None = None, headers: dict[str, str] | None = None
+) -> RESTClient:
     default_headers = {"User-Agent": "syncline-ingestion/0.1", "Accept": "application/json"}
     # dlt's retrying client, configured from RUNTIME__REQUEST_* (attempts, backoff, max delay, timeout).
     runtime = resolve_configuration(RuntimeConfiguration())
@@ -147,7 +151,9 @@ def iter_pages(
         except StopIteration:
             return
         except JSONDecodeError as exc:
-            raise MalformedPageError(source, resource, number, tracker.url, f"response is not valid JSON ({exc})") from exc
+            raise MalformedPageError(
+                source, resource, number, tracker.url, f"response is not valid JSON ({exc})"
+            ) from exc
         except HTTPError as exc:
             status = exc.response.status_code if exc.response is not None else None
             detail = f"HTTP {status}: {exc.response.text[:300] if exc.response is not None else exc}"
@@ -169,12 +175,18 @@ def _compiled(data_selector: str) -> JSONPath:
     return compile_path(data_selector)
 
 
-def _validate(records: list[dict], model: type[BaseModel], source: str, resource: str, page: int, url: str) -> None:
+def _validate(
+    records: list[dict], model: type[BaseModel], source: str, resource: str, page: int, url: str
+) -> None:
     for position, record in enumerate(records):
         if not isinstance(record, dict):
-            raise MalformedPageError(source, resource, page, url, f"record {position} is {type(record).__name__}, not an object")
+            raise MalformedPageError(
+                source, resource, page, url, f"record {position} is {type(record).__name__}, not an object"
+            )
         try:
             model.model_validate(record)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
-            raise MalformedPageError(source, resource, page, url, f"record {position} breaks the contract: {problems}") from None
+            raise MalformedPageError(
+                source, resource, page, url, f"record {position} breaks the contract: {problems}"
+            ) from None

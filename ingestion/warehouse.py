@@ -121,7 +121,15 @@ class Warehouse:
         try:
             with engine.begin() as con:
                 con.execute(sqlalchemy.text(f"create schema if not exists {schema}"))
-                df.to_sql(table, con, schema=schema, if_exists="replace", index=False, method="multi", chunksize=5000)
+                df.to_sql(
+                    table,
+                    con,
+                    schema=schema,
+                    if_exists="replace",
+                    index=False,
+                    method="multi",
+                    chunksize=5000,
+                )
         finally:
             engine.dispose()
 

@@ -20,7 +20,15 @@ from ingestion.warehouse import Warehouse
 
 QUARANTINE_SCHEMA = "quality"
 QUARANTINE_TABLE = "quarantine"
-QUARANTINE_COLUMNS = ["table_name", "record_key", "rule", "column_name", "failure_value", "reason", "detected_at"]
+QUARANTINE_COLUMNS = [
+    "table_name",
+    "record_key",
+    "rule",
+    "column_name",
+    "failure_value",
+    "reason",
+    "detected_at",
+]
 
 
 @dataclass
@@ -39,7 +47,9 @@ class GateResult:
         return set(self.quarantine["record_key"].astype(str))
 
 
-def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str, *, min_rows: int = 1) -> GateResult:
+def evaluate(
+    df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str, *, min_rows: int = 1
+) -> GateResult:
     """Validate `df` lazily; classify every failure as table-level or row-level."""
     result = GateResult(table=table, rows=len(df))
     if len(df) < min_rows:
@@ -55,7 +65,9 @@ def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str,
     row_level = cases["index"].notna() & ~cases["check"].astype(str).str.contains("uniqueness")
     for _, case in cases[~row_level].drop_duplicates(["column", "check"]).iterrows():
         count = int(((cases["column"] == case["column"]) & (cases["check"] == case["check"])).sum())
-        result.table_failures.append(f"{case['column']}: {case['check']} ({count} failure case(s), e.g. {case['failure_case']!r})")
+        result.table_failures.append(
+            f"{case['column']}: {case['check']} ({count} failure case(s), e.g. {case['failure_case']!r})"
+        )
     rows = cases[row_level]
     if len(rows):
         keys = df[key].astype(str)
@@ -68,7 +80,9 @@ def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str,
                 "failure_value": rows["failure_case"].astype(str).to_numpy(),
                 "reason": [
                     f"{column}={value!r} failed {rule}"
-                    for column, value, rule in zip(rows["column"], rows["failure_case"], rows["check"], strict=True)
+                    for column, value, rule in zip(
+                        rows["column"], rows["failure_case"], rows["check"], strict=True
+                    )
                 ],
                 "detected_at": now,
             }
@@ -76,7 +90,9 @@ def evaluate(df: pd.DataFrame, schema: pa.DataFrameSchema, table: str, key: str,
     return result
 
 
-def run_gate(warehouse: Warehouse, schema: pa.DataFrameSchema, schema_name: str, table: str, key: str) -> GateResult:
+def run_gate(
+    warehouse: Warehouse, schema: pa.DataFrameSchema, schema_name: str, table: str, key: str
+) -> GateResult:
     """Read the table, evaluate it, and replace this table's rows in `quality.quarantine`."""
     df = warehouse.read_frame(f"select * from {schema_name}.{table}")
     result = evaluate(df, schema, table, key)

@@ -29,6 +29,12 @@ def build_outbound_batch(warehouse: Warehouse, model: str, key: str, schema: str
     keep = ~desired[key].astype(str).isin(quarantined)
     batch = desired[keep].reset_index(drop=True)
     warehouse.write_frame(batch, OUTBOUND_SCHEMA, model)
-    operations = batch["operation"].astype(str).value_counts().to_dict() if "operation" in batch.columns else {}
-    return OutboundBatch(model=model, rows=len(batch), excluded=int((~keep).sum()),
-                         operations={str(k): int(v) for k, v in operations.items()})
+    operations = (
+        batch["operation"].astype(str).value_counts().to_dict() if "operation" in batch.columns else {}
+    )
+    return OutboundBatch(
+        model=model,
+        rows=len(batch),
+        excluded=int((~keep).sum()),
+        operations={str(k): int(v) for k, v in operations.items()},
+    )

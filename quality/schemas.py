@@ -44,8 +44,10 @@ def _row_rule(name: str, rule) -> Check:
 
 
 def golden_customers() -> DataFrameSchema:
-    sources = {f"{field}_source": _any(_one_of(SYSTEMS, f"{field}_source_system"))
-               for field in ("legal_name", "display_name", "domain", "tax_id", "country", "address")}
+    sources = {
+        f"{field}_source": _any(_one_of(SYSTEMS, f"{field}_source_system"))
+        for field in ("legal_name", "display_name", "domain", "tax_id", "country", "address")
+    }
     return DataFrameSchema(
         {
             "golden_customer_id": _any(GOLDEN_ID, nullable=False),
@@ -54,7 +56,9 @@ def golden_customers() -> DataFrameSchema:
             "country_code": _any(ISO2),
             "currency_code": _any(ISO3),
             "billing_email": _any(EMAIL),
-            "lifecycle_status": _any(_one_of(["customer", "trial", "churned", "prospect"], "lifecycle_status_values")),
+            "lifecycle_status": _any(
+                _one_of(["customer", "trial", "churned", "prospect"], "lifecycle_status_values")
+            ),
             "credit_limit": _any(NON_NEGATIVE),
             "source_record_count": _any(Check(lambda s: s >= 1, name="has_source_records"), nullable=False),
             **sources,
@@ -70,8 +74,22 @@ def golden_contracts() -> DataFrameSchema:
         {
             "contract_id": _any(nullable=False),
             "golden_customer_id": _any(GOLDEN_ID, nullable=False),
-            "status": _any(_one_of(["active", "trialing", "past_due", "canceled", "unpaid", "incomplete",
-                                       "incomplete_expired", "paused"], "subscription_status_values"), nullable=False),
+            "status": _any(
+                _one_of(
+                    [
+                        "active",
+                        "trialing",
+                        "past_due",
+                        "canceled",
+                        "unpaid",
+                        "incomplete",
+                        "incomplete_expired",
+                        "paused",
+                    ],
+                    "subscription_status_values",
+                ),
+                nullable=False,
+            ),
             "term": _any(_one_of(["month", "year", "week", "day"], "term_values")),
             "currency_code": _any(ISO3, nullable=False),
             "mrr": _any(NON_NEGATIVE),
@@ -81,8 +99,15 @@ def golden_contracts() -> DataFrameSchema:
             "start_date": _any(nullable=False),
             "renewal_date": _any(),
         },
-        checks=[_row_rule("renewal_after_start", lambda df: df["renewal_date"].isna()
-                          | (pd.to_datetime(df["renewal_date"]) >= pd.to_datetime(df["start_date"])))],
+        checks=[
+            _row_rule(
+                "renewal_after_start",
+                lambda df: (
+                    df["renewal_date"].isna()
+                    | (pd.to_datetime(df["renewal_date"]) >= pd.to_datetime(df["start_date"]))
+                ),
+            )
+        ],
         unique=["contract_id"],
         name="golden_contracts",
     )
@@ -100,8 +125,13 @@ def sync_erp_customers() -> DataFrameSchema:
             "record_hash": _any(nullable=False),
         },
         checks=[
-            _row_rule("insert_has_display_name", lambda df: (df["operation"] != "insert") | df["display_name"].notna()),
-            _row_rule("update_has_erp_id", lambda df: (df["operation"] != "update") | df["erp_customer_id"].notna()),
+            _row_rule(
+                "insert_has_display_name",
+                lambda df: (df["operation"] != "insert") | df["display_name"].notna(),
+            ),
+            _row_rule(
+                "update_has_erp_id", lambda df: (df["operation"] != "update") | df["erp_customer_id"].notna()
+            ),
         ],
         unique=["golden_customer_id"],
         name="sync_erp_customers",
@@ -112,14 +142,24 @@ def sync_erp_invoices() -> DataFrameSchema:
     return DataFrameSchema(
         {
             "billing_document_id": _any(nullable=False),
-            "document_kind": _any(_one_of(["invoice", "credit_note"], "document_kind_values"), nullable=False),
+            "document_kind": _any(
+                _one_of(["invoice", "credit_note"], "document_kind_values"), nullable=False
+            ),
             "operation": _any(_one_of(SYNC_OPERATIONS, "operation_values"), nullable=False),
             "currency_code": _any(ISO3, nullable=False),
             "amount_including_tax": _any(nullable=False),
             "record_hash": _any(nullable=False),
         },
-        checks=[_row_rule("insert_has_customer_or_flag", lambda df: (df["operation"] != "insert")
-                          | df["erp_customer_number"].notna() | df["requires_customer"].fillna(False).astype(bool))],
+        checks=[
+            _row_rule(
+                "insert_has_customer_or_flag",
+                lambda df: (
+                    (df["operation"] != "insert")
+                    | df["erp_customer_number"].notna()
+                    | df["requires_customer"].fillna(False).astype(bool)
+                ),
+            )
+        ],
         unique=["billing_document_id"],
         name="sync_erp_invoices",
     )
@@ -131,15 +171,18 @@ def sync_support_organizations() -> DataFrameSchema:
             "record_key": _any(nullable=False),
             "golden_customer_id": _any(GOLDEN_ID, nullable=False),
             "operation": _any(_one_of(SYNC_OPERATIONS, "operation_values"), nullable=False),
-            "support_entitlement": _any(_one_of(["none", "standard", "priority", "premium", "premium_24x7"],
-                                                   "entitlement_values")),
+            "support_entitlement": _any(
+                _one_of(["none", "standard", "priority", "premium", "premium_24x7"], "entitlement_values")
+            ),
             "seats": _any(NON_NEGATIVE),
             "record_hash": _any(nullable=False),
         },
-        checks=[_row_rule("update_has_organization_id", lambda df: (df["operation"] != "update")
-                          | df["support_organization_id"].notna())],
+        checks=[
+            _row_rule(
+                "update_has_organization_id",
+                lambda df: (df["operation"] != "update") | df["support_organization_id"].notna(),
+            )
+        ],
         unique=["record_key"],
         name="sync_support_organizations",
     )
-
-

@@ -25,7 +25,9 @@ def admin_routes(sb: Sandbox, vendor: Vendor) -> list[Route]:
         async def endpoint(request: Request) -> Response:
             token = request.headers.get(ADMIN_HEADER)
             if token != sb.settings.admin_token:
-                return JSONResponse({"error": "admin token missing or wrong", "header": ADMIN_HEADER}, status_code=401)
+                return JSONResponse(
+                    {"error": "admin token missing or wrong", "header": ADMIN_HEADER}, status_code=401
+                )
             try:
                 with sb.store.lock:
                     return await handler(request)
@@ -48,7 +50,13 @@ def admin_routes(sb: Sandbox, vendor: Vendor) -> list[Route]:
 
     async def health(request: Request) -> Response:
         return JSONResponse(
-            {"status": "ok", "system": vendor.system, "seed": sb.settings.seed, "scale": sb.settings.scale, "clock": sb.now()}
+            {
+                "status": "ok",
+                "system": vendor.system,
+                "seed": sb.settings.seed,
+                "scale": sb.settings.scale,
+                "clock": sb.now(),
+            }
         )
 
     async def credentials(request: Request) -> Response:
@@ -73,7 +81,9 @@ def admin_routes(sb: Sandbox, vendor: Vendor) -> list[Route]:
 
     async def simulate_route(request: Request) -> Response:
         params = await body(request)
-        result = simulate(sb, int(params.get("changes", 10)), seed=params.get("seed"), kinds=params.get("kinds"))
+        result = simulate(
+            sb, int(params.get("changes", 10)), seed=params.get("seed"), kinds=params.get("kinds")
+        )
         return JSONResponse(result)
 
     async def clock(request: Request) -> Response:
@@ -91,7 +101,9 @@ def admin_routes(sb: Sandbox, vendor: Vendor) -> list[Route]:
         try:
             return JSONResponse(sb.truth(name))
         except KeyError:
-            return JSONResponse({"error": f"unknown truth table {name!r}", "known": sb.truth_names()}, status_code=404)
+            return JSONResponse(
+                {"error": f"unknown truth table {name!r}", "known": sb.truth_names()}, status_code=404
+            )
 
     return [
         Route("/_admin/health", health, methods=["GET"]),

@@ -16,7 +16,9 @@ app = typer.Typer(help="Local imitations of the billing, support, CRM and ERP AP
 console = Console(stderr=True)
 
 
-def _settings(seed: int | None, scale: int | None, data_dir: Path | None, host: str = "127.0.0.1") -> SandboxSettings:
+def _settings(
+    seed: int | None, scale: int | None, data_dir: Path | None, host: str = "127.0.0.1"
+) -> SandboxSettings:
     settings = SandboxSettings(host=host)
     if data_dir is not None:
         settings.data_dir = data_dir
@@ -30,7 +32,9 @@ def _settings(seed: int | None, scale: int | None, data_dir: Path | None, host: 
 @app.command()
 def serve(
     seed: int | None = typer.Option(None, help="Random seed (default: the data dir's, else 42)."),
-    scale: int | None = typer.Option(None, help="Number of real customers (default: the data dir's, else 1000)."),
+    scale: int | None = typer.Option(
+        None, help="Number of real customers (default: the data dir's, else 1000)."
+    ),
     data_dir: Path | None = typer.Option(None, help="Where state persists (default .syncline/sandbox)."),
     host: str = typer.Option("127.0.0.1"),
     billing_port: int | None = typer.Option(None),
@@ -44,7 +48,12 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = _settings(seed, scale, data_dir, host)
-    for system, port in (("billing", billing_port), ("support", support_port), ("crm", crm_port), ("erp", erp_port)):
+    for system, port in (
+        ("billing", billing_port),
+        ("support", support_port),
+        ("crm", crm_port),
+        ("erp", erp_port),
+    ):
         if port:
             settings.ports[system] = port
     console.print(f"Generating sandbox data (seed={settings.seed}, scale={settings.scale}) ...")
@@ -77,7 +86,9 @@ def reset() -> None:
 
 
 @app.command("export-truth")
-def export_truth(out_dir: Path = typer.Argument(..., help="Directory for one Parquet file per truth table.")) -> None:
+def export_truth(
+    out_dir: Path = typer.Argument(..., help="Directory for one Parquet file per truth table."),
+) -> None:
     """Export the ground truth (customers, invoices, entitlements, counts) of the running sandbox to Parquet."""
     import pandas as pd
 
@@ -89,6 +100,10 @@ def export_truth(out_dir: Path = typer.Argument(..., help="Directory for one Par
     for name in names:
         data = admin.truth(name)
         if name == "counts":
-            data = [{"system": s, "collection": c, "count": n} for s, tables in data.items() for c, n in tables.items()]
+            data = [
+                {"system": s, "collection": c, "count": n}
+                for s, tables in data.items()
+                for c, n in tables.items()
+            ]
         pd.DataFrame(data).to_parquet(out_dir / f"{name}.parquet", index=False)
         console.print(f"wrote {out_dir / (name + '.parquet')} ({len(data)} rows)")

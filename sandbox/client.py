@@ -21,7 +21,9 @@ class SandboxAdmin:
     def _call(self, method: str, system: str, path: str, **kwargs: Any) -> Any:
         response = self.http.request(method, self._url(system, path), **kwargs)
         if response.status_code >= 400:
-            raise RuntimeError(f"sandbox admin {method} {path} on {system}: {response.status_code} {response.text}")
+            raise RuntimeError(
+                f"sandbox admin {method} {path} on {system}: {response.status_code} {response.text}"
+            )
         return response.json()
 
     def health(self, system: str = "billing") -> dict:

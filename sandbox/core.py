@@ -49,9 +49,15 @@ class Sandbox:
         previous = json.loads(meta_path.read_text()) if meta_path.exists() else None
         sb = cls(settings)
         sb._generate()
-        if fresh or previous is None or (previous["seed"], previous["scale"]) != (settings.seed, settings.scale):
+        if (
+            fresh
+            or previous is None
+            or (previous["seed"], previous["scale"]) != (settings.seed, settings.scale)
+        ):
             if previous is not None and not fresh:
-                log.warning("data dir held seed=%s scale=%s; starting afresh", previous["seed"], previous["scale"])
+                log.warning(
+                    "data dir held seed=%s scale=%s; starting afresh", previous["seed"], previous["scale"]
+                )
             sb.store.journal_path.unlink(missing_ok=True)
         meta_path.write_text(json.dumps({"seed": settings.seed, "scale": settings.scale}))
         replayed = sb.store.open_journal()
@@ -94,7 +100,9 @@ class Sandbox:
         return self.now()
 
     # -- request log ----------------------------------------------------------------------------
-    def log_request(self, system: str, request: Request, status: int, seconds: float, request_id: str) -> None:
+    def log_request(
+        self, system: str, request: Request, status: int, seconds: float, request_id: str
+    ) -> None:
         seq = self.store.next_seq("request")
         self.store.put(
             REQUESTS,

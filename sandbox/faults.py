@@ -98,7 +98,9 @@ def malform(body_bytes: bytes, parsed: Any, mode: str, field_name: str | None) -
     records = first_record_list(parsed)
     if not records:
         return body_bytes
-    target = field_name or next((k for k, v in records[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)), None)
+    target = field_name or next(
+        (k for k, v in records[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)), None
+    )
     target = target or next(iter(records[0]))
     for record in records:
         if target not in record:

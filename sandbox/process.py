@@ -17,7 +17,9 @@ from sandbox.settings import SYSTEMS, SandboxSettings
 class SandboxProcess:
     """`with SandboxProcess(settings) as sb:` starts `syncline sandbox serve` and waits until healthy."""
 
-    def __init__(self, settings: SandboxSettings, *, fresh: bool = False, log_path: Path | None = None) -> None:
+    def __init__(
+        self, settings: SandboxSettings, *, fresh: bool = False, log_path: Path | None = None
+    ) -> None:
         self.settings = settings
         self.fresh = fresh
         self.log_path = log_path or Path(settings.data_dir) / "sandbox.log"
@@ -25,8 +27,20 @@ class SandboxProcess:
 
     def command(self) -> list[str]:
         s = self.settings
-        cmd = [sys.executable, "-m", "sandbox", "serve", "--seed", str(s.seed), "--scale", str(s.scale),
-               "--data-dir", str(s.data_dir), "--host", s.host]
+        cmd = [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "serve",
+            "--seed",
+            str(s.seed),
+            "--scale",
+            str(s.scale),
+            "--data-dir",
+            str(s.data_dir),
+            "--host",
+            s.host,
+        ]
         for system in SYSTEMS:
             cmd += [f"--{system}-port", str(s.ports[system])]
         if self.fresh:

@@ -37,7 +37,9 @@ def describe(sb: Sandbox) -> str:
         creds = ", ".join(f"{k}={v}" for k, v in settings.credentials[system].items())
         lines.append(f"  {system:<8} {vendor.title:<22} {settings.base_url(system)}   {creds}")
     lines.append(f"  ERP API root: {settings.erp_api_root()}")
-    lines.append(f"  admin: header X-Syncline-Admin-Token: {settings.admin_token}  (GET /_admin/credentials on any port)")
+    lines.append(
+        f"  admin: header X-Syncline-Admin-Token: {settings.admin_token}  (GET /_admin/credentials on any port)"
+    )
     return "\n".join(lines)
 
 
@@ -60,7 +62,12 @@ def serve(settings: SandboxSettings, *, fresh: bool = False) -> None:
         vendor = sb.vendors[system]
         app = build_app(vendor, admin_routes(sb, vendor))
         config = uvicorn.Config(
-            app, host=settings.host, port=settings.ports[system], log_level="warning", access_log=False, lifespan="off"
+            app,
+            host=settings.host,
+            port=settings.ports[system],
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
         )
         servers.append(_QuietServer(config))
     print(describe(sb), flush=True)

@@ -36,7 +36,9 @@ class SandboxSettings:
     data_dir: Path = field(default_factory=lambda: Path(_env("SYNCLINE_SANDBOX_DIR", ".syncline/sandbox")))
     ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
     admin_token: str = field(default_factory=lambda: _env("SYNCLINE_SANDBOX_ADMIN_TOKEN", "sandbox-admin"))
-    credentials: dict[str, dict[str, str]] = field(default_factory=lambda: {k: dict(v) for k, v in DEFAULT_CREDENTIALS.items()})
+    credentials: dict[str, dict[str, str]] = field(
+        default_factory=lambda: {k: dict(v) for k, v in DEFAULT_CREDENTIALS.items()}
+    )
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)

@@ -26,7 +26,9 @@ def new_customer(sb: Sandbox, rng: random.Random) -> list[dict]:
     return changes
 
 
-def simulate(sb: Sandbox, changes: int, *, seed: int | None = None, kinds: list[str] | None = None) -> dict[str, Any]:
+def simulate(
+    sb: Sandbox, changes: int, *, seed: int | None = None, kinds: list[str] | None = None
+) -> dict[str, Any]:
     run = sb.store.next_seq("simulation")
     rng = random.Random(seed if seed is not None else f"{sb.settings.seed}:simulation:{run}")
     available: dict[str, Any] = {"new_customer": lambda r: new_customer(sb, r)}

@@ -102,7 +102,9 @@ class Vendor(ABC):
     def simulation_kinds(self) -> dict[str, Callable[[random.Random], list[dict]]]:
         return {}
 
-    def on_new_customer(self, customer: Customer, contracts: list[Contract], invoices: list[Invoice], rng: random.Random) -> list[dict]:
+    def on_new_customer(
+        self, customer: Customer, contracts: list[Contract], invoices: list[Invoice], rng: random.Random
+    ) -> list[dict]:
         return []
 
     # Ground truth hooks.
@@ -131,7 +133,9 @@ def build_app(vendor: Vendor, admin_routes: list[Route]) -> Starlette:
             for name, value in vendor.response_headers().items():
                 response.headers.setdefault(name, value)
             if request.method in WRITE_METHODS:
-                sb.log_request(vendor.system, request, response.status_code, time.perf_counter() - started, request_id)
+                sb.log_request(
+                    vendor.system, request, response.status_code, time.perf_counter() - started, request_id
+                )
             return response
 
         return endpoint
@@ -152,14 +156,20 @@ def build_app(vendor: Vendor, admin_routes: list[Route]) -> Starlette:
         limited, quota, remaining, reset = faults.rate_limit() if applies else (False, 0, 0, 0.0)
         if limited:
             faults.count("rate_limited")
-            response = vendor.error(429, "rate_limited", "Too many requests. Please retry after the indicated delay.")
+            response = vendor.error(
+                429, "rate_limited", "Too many requests. Please retry after the indicated delay."
+            )
             response.headers["Retry-After"] = str(max(1, int(reset + 0.999)))
             response.headers.update(vendor.rate_limit_headers(quota, 0, reset))
             return response
         if applies and cfg.error_rate and faults.rng.random() < cfg.error_rate:
             faults.count("error")
             status = cfg.error_status
-            return vendor.error(status, "server_error" if status >= 500 else "injected", "An unexpected error occurred (injected).")
+            return vendor.error(
+                status,
+                "server_error" if status >= 500 else "injected",
+                "An unexpected error occurred (injected).",
+            )
         try:
             with sb.store.lock:
                 response = await handler(request)
@@ -172,7 +182,12 @@ def build_app(vendor: Vendor, admin_routes: list[Route]) -> Starlette:
             return vendor.error(500, "internal_error", "An internal error occurred.")
         if quota:
             response.headers.update(vendor.rate_limit_headers(quota, remaining, reset))
-        if applies and cfg.malformed and response.status_code < 300 and faults.rng.random() < cfg.malformed_rate:
+        if (
+            applies
+            and cfg.malformed
+            and response.status_code < 300
+            and faults.rng.random() < cfg.malformed_rate
+        ):
             faults.count("malformed")
             body = bytes(response.body)
             corrupted = malform(body, orjson.loads(body), cfg.malformed, cfg.malformed_field)
@@ -183,8 +198,12 @@ def build_app(vendor: Vendor, admin_routes: list[Route]) -> Starlette:
     async def not_found(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 404)
         if status == 405:
-            return vendor.error(405, "method_not_allowed", f"Method {request.method} is not allowed on {request.url.path}.")
-        return vendor.error(404, "resource_missing", f"Unrecognized request URL ({request.method}: {request.url.path}).")
+            return vendor.error(
+                405, "method_not_allowed", f"Method {request.method} is not allowed on {request.url.path}."
+            )
+        return vendor.error(
+            404, "resource_missing", f"Unrecognized request URL ({request.method}: {request.url.path})."
+        )
 
     async def server_error(request: Request, exc: Exception) -> Response:
         return vendor.error(500, "internal_error", "An internal error occurred.")

@@ -38,7 +38,16 @@ LEGAL_SUFFIXES = {
     "ES": ["S.L.", "S.A."],
     "CA": ["Inc.", "Ltd."],
 }
-INDUSTRIES = ["Software", "Manufacturing", "Retail", "Healthcare", "Finance", "Logistics", "Education", "Media"]
+INDUSTRIES = [
+    "Software",
+    "Manufacturing",
+    "Retail",
+    "Healthcare",
+    "Finance",
+    "Logistics",
+    "Education",
+    "Media",
+]
 OWNERS = [f"owner{i:02d}" for i in range(1, 25)]
 
 # Products and plans: tiered, monthly and annual.
@@ -188,7 +197,9 @@ def _tax_id(rng: random.Random, country: str, prefix: str) -> str | None:
     return f"{prefix}{digits}"
 
 
-def make_customer(index: int, rng: random.Random, fakers: dict[str, PooledFaker], names: _Names, created: int) -> Customer:
+def make_customer(
+    index: int, rng: random.Random, fakers: dict[str, PooledFaker], names: _Names, created: int
+) -> Customer:
     country, locale, currency, prefix, _tax, _w = rng.choices(COUNTRIES, weights=[c[5] for c in COUNTRIES])[0]
     fake = fakers[locale]
     brand = names.brand(fake)
@@ -234,7 +245,11 @@ def make_contracts(customer: Customer, rng: random.Random, now: int) -> list[Con
     for n in range(1, count + 1):
         plan = rng.choices([p[0] for p in PLANS], weights=[45, 30, 18, 7])[0]
         interval = "year" if rng.random() < 0.35 else "month"
-        start = max(customer.created, now - rng.randint(5, 360) * DAY) if n == 1 else now - rng.randint(5, 120) * DAY
+        start = (
+            max(customer.created, now - rng.randint(5, 360) * DAY)
+            if n == 1
+            else now - rng.randint(5, 120) * DAY
+        )
         start = min(start, now - DAY)
         seats = max(1, int(rng.lognormvariate(1.5, 0.9)))
         roll = rng.random()
@@ -261,7 +276,11 @@ def make_contracts(customer: Customer, rng: random.Random, now: int) -> list[Con
         )
         if status in ("active", "past_due") and rng.random() < 0.15:
             when = start + (now - start) // 2
-            new_plan = PLANS[min(len(PLANS) - 1, PLAN_RANK[plan] + 1)][0] if rng.random() < 0.7 else PLANS[max(0, PLAN_RANK[plan] - 1)][0]
+            new_plan = (
+                PLANS[min(len(PLANS) - 1, PLAN_RANK[plan] + 1)][0]
+                if rng.random() < 0.7
+                else PLANS[max(0, PLAN_RANK[plan] - 1)][0]
+            )
             if new_plan != plan:
                 contract.changes.append((when, new_plan))
         contracts.append(contract)
@@ -276,7 +295,9 @@ def plan_at(contract: Contract, ts: int) -> str:
     return plan
 
 
-def make_invoices(customer: Customer, contract: Contract, rng: random.Random, now: int, first_seq: int = 1) -> list[Invoice]:
+def make_invoices(
+    customer: Customer, contract: Contract, rng: random.Random, now: int, first_seq: int = 1
+) -> list[Invoice]:
     """One invoice per billing period from the contract start until now (or cancellation)."""
     if contract.status == "trialing":
         return []

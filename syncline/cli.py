@@ -10,7 +10,9 @@ from sandbox.cli import app as sandbox_app
 from syncline.demo import demo
 from transform.cli import transform_command
 
-app = typer.Typer(help="Syncline: customer, contract, billing and support data in agreement.", no_args_is_help=True)
+app = typer.Typer(
+    help="Syncline: customer, contract, billing and support data in agreement.", no_args_is_help=True
+)
 app.add_typer(sandbox_app, name="sandbox")
 app.command("ingest")(ingest)
 app.command("demo")(demo)

@@ -22,9 +22,13 @@ def ensure_sandbox(scale: int, seed: int) -> None:
     settings = SandboxSettings(seed=seed, scale=scale)
     health = running_settings(settings)
     if health:
-        console.print(f"Sandbox already running (seed={health['seed']}, scale={health['scale']}) at {settings.base_url('billing')}..")
+        console.print(
+            f"Sandbox already running (seed={health['seed']}, scale={health['scale']}) at {settings.base_url('billing')}.."
+        )
         return
-    console.print(f"Starting the sandbox (seed={seed}, scale={scale}) in the background; log: {settings.data_dir / 'sandbox.log'}")
+    console.print(
+        f"Starting the sandbox (seed={seed}, scale={scale}) in the background; log: {settings.data_dir / 'sandbox.log'}"
+    )
     proc = SandboxProcess(settings)
     proc.start()
     console.print(f"Sandbox up (pid {proc.proc.pid}); stop it with `make stop`.")
@@ -41,16 +45,37 @@ def demo(
     dagster_home.mkdir(parents=True, exist_ok=True)
     console.print("Materializing every asset with Dagster (dagster asset materialize --select '*') ...")
     result = subprocess.run(
-        [sys.executable, "-m", "dagster", "asset", "materialize", "--select", "*", "-m", "orchestration.definitions"],
+        [
+            sys.executable,
+            "-m",
+            "dagster",
+            "asset",
+            "materialize",
+            "--select",
+            "*",
+            "-m",
+            "orchestration.definitions",
+        ],
         env=os.environ,
     )
     if result.returncode != 0:
-        console.print("[red]Materialization failed[/]: see the Dagster output above (or `make dev` and the UI).")
+        console.print(
+            "[red]Materialization failed[/]: see the Dagster output above (or `make dev` and the UI)."
+        )
         raise typer.Exit(result.returncode)
     summarize(Warehouse.from_env())
 
 
-SUMMARY_SCHEMAS = ("raw_billing", "raw_support", "raw_crm", "raw_erp", "identity", "marts", "quality", "outbound")
+SUMMARY_SCHEMAS = (
+    "raw_billing",
+    "raw_support",
+    "raw_crm",
+    "raw_erp",
+    "identity",
+    "marts",
+    "quality",
+    "outbound",
+)
 
 
 def summarize(warehouse: Warehouse) -> None:

@@ -9,7 +9,9 @@ from contextlib import contextmanager
 
 import pytest
 
-ADMIN_DSN = os.environ.get("SYNCLINE_TEST_PG_ADMIN_DSN", "postgresql://postgres:postgres@127.0.0.1:5432/postgres")
+ADMIN_DSN = os.environ.get(
+    "SYNCLINE_TEST_PG_ADMIN_DSN", "postgresql://postgres:postgres@127.0.0.1:5432/postgres"
+)
 
 
 @contextmanager

@@ -52,18 +52,26 @@ def run_dbt(args: list[str]) -> dict[str, int]:
     return statuses
 
 
-def transform(warehouse: Warehouse | None = None, *, full_refresh: bool = False,
-              progress: Callable[[str], None] | None = None) -> TransformRun:
+def transform(
+    warehouse: Warehouse | None = None,
+    *,
+    full_refresh: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> TransformRun:
     warehouse = warehouse or Warehouse.from_env()
     say = progress or (lambda message: None)
     apply_dbt_env(warehouse)
     run = TransformRun()
     say("dbt build: seeds, staging, intermediate ...")
-    _merge(run.dbt_results, run_dbt(dbt_args("build", select=PRE_IDENTITY_SELECTION, full_refresh=full_refresh)))
+    _merge(
+        run.dbt_results, run_dbt(dbt_args("build", select=PRE_IDENTITY_SELECTION, full_refresh=full_refresh))
+    )
     say("identity resolution ...")
     run.identity = resolve_identities(warehouse, progress=say)
     say("dbt build: marts ...")
-    _merge(run.dbt_results, run_dbt(dbt_args("build", select=POST_IDENTITY_SELECTION, full_refresh=full_refresh)))
+    _merge(
+        run.dbt_results, run_dbt(dbt_args("build", select=POST_IDENTITY_SELECTION, full_refresh=full_refresh))
+    )
     published = publish_read_copy(warehouse)
     run.published = str(published) if published else None
     return run

@@ -26,7 +26,9 @@ def transform_command(
     ident = run.identity
     console.print(f"dbt: {run.dbt_results}")
     if ident:
-        console.print(f"identity: {ident.records:,} party records -> {ident.golden_ids:,} golden ids "
-                      f"({ident.aliases} aliases, rules {ident.rules}) in {ident.seconds:.1f}s")
+        console.print(
+            f"identity: {ident.records:,} party records -> {ident.golden_ids:,} golden ids "
+            f"({ident.aliases} aliases, rules {ident.rules}) in {ident.seconds:.1f}s"
+        )
     if run.published:
         console.print(f"Read-only copy for analysts: {run.published}")

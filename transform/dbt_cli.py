@@ -15,7 +15,11 @@ POST_IDENTITY_SELECTION = ["path:models/marts"]
 
 def dbt_env(warehouse: Warehouse) -> dict[str, str]:
     """Environment for dbt's profile (profiles.yml reads these): absolute DuckDB path or PG parts."""
-    env = {"SYNCLINE_WAREHOUSE": warehouse.kind, "DBT_PROFILES_DIR": str(PROJECT_DIR), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {
+        "SYNCLINE_WAREHOUSE": warehouse.kind,
+        "DBT_PROFILES_DIR": str(PROJECT_DIR),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
     if warehouse.kind == "duckdb":
         env["SYNCLINE_DUCKDB_PATH"] = str(Path(warehouse.duckdb_path).resolve())
     else:
@@ -32,8 +36,14 @@ def target_path() -> Path:
     return Path(os.environ.get("SYNCLINE_DBT_TARGET_PATH", PROJECT_DIR / "target"))
 
 
-def dbt_args(command: str, *, select: list[str] | None = None, exclude: list[str] | None = None,
-             full_refresh: bool = False, vars: str | None = None) -> list[str]:
+def dbt_args(
+    command: str,
+    *,
+    select: list[str] | None = None,
+    exclude: list[str] | None = None,
+    full_refresh: bool = False,
+    vars: str | None = None,
+) -> list[str]:
     args = [command, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
     args += ["--target-path", str(target_path())]
     if select:

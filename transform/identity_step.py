@@ -53,16 +53,26 @@ def resolve_identities(warehouse: Warehouse, progress: Callable[[str], None] | N
     matches = result.assignments.copy()
     matches["first_seen_at"] = now
     if previous is not None and "first_seen_at" in previous.columns:
-        seen = previous[["source_system", "source_id", "first_seen_at"]].astype({"source_system": str, "source_id": str})
-        matches = matches.drop(columns="first_seen_at").merge(seen, on=["source_system", "source_id"], how="left")
+        seen = previous[["source_system", "source_id", "first_seen_at"]].astype(
+            {"source_system": str, "source_id": str}
+        )
+        matches = matches.drop(columns="first_seen_at").merge(
+            seen, on=["source_system", "source_id"], how="left"
+        )
         matches["first_seen_at"] = matches["first_seen_at"].fillna(now)
     matches["last_seen_at"] = now
     warehouse.write_frame(matches, SCHEMA, "party_matches")
     aliases = result.aliases.assign(retired_at=now)
     if previous_aliases is not None and len(previous_aliases) and "retired_at" in previous_aliases.columns:
         # An alias carried forward keeps the time it was retired, not the time of this run.
-        retired = previous_aliases[["alias_id", "retired_at"]].astype({"alias_id": str}).drop_duplicates("alias_id")
-        aliases = aliases.astype({"alias_id": str}).drop(columns="retired_at").merge(retired, on="alias_id", how="left")
+        retired = (
+            previous_aliases[["alias_id", "retired_at"]].astype({"alias_id": str}).drop_duplicates("alias_id")
+        )
+        aliases = (
+            aliases.astype({"alias_id": str})
+            .drop(columns="retired_at")
+            .merge(retired, on="alias_id", how="left")
+        )
         aliases["retired_at"] = pd.to_datetime(aliases["retired_at"]).fillna(now)
         aliases = aliases.astype({"alias_id": "string", "golden_id": "string"})
     warehouse.write_frame(aliases, SCHEMA, "golden_id_aliases")

@@ -16,7 +16,11 @@ from ingestion.warehouse import Warehouse
 
 
 def read_only_path(warehouse: Warehouse) -> Path:
-    return Path(os.environ.get("SYNCLINE_DUCKDB_READ_PATH", Path(warehouse.duckdb_path).with_name("warehouse_read.duckdb")))
+    return Path(
+        os.environ.get(
+            "SYNCLINE_DUCKDB_READ_PATH", Path(warehouse.duckdb_path).with_name("warehouse_read.duckdb")
+        )
+    )
 
 
 def publish_read_copy(warehouse: Warehouse) -> Path | None:

@@ -12,7 +12,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 
 from ingestion.config import SYSTEMS, source_config
 from ingestion.http import set_correlation_id
-from ingestion.pipeline import dataset_name, make_pipeline
+from ingestion.pipeline import dataset_name, fewer_gc_passes, make_pipeline
 from ingestion.sources import load_source
 from ingestion.warehouse import Warehouse
 
@@ -47,7 +47,8 @@ def build_source_assets(system: str, warehouse: Warehouse) -> dg.AssetsDefinitio
     def _assets(context: AssetExecutionContext, dlt: DagsterDltResource):
         # One correlation id per Dagster run, carried on every vendor request of this run.
         set_correlation_id(f"run_{context.run.run_id}")
-        yield from dlt.run(context=context, loader_file_format=warehouse.loader_file_format)
+        with fewer_gc_passes():  # as `syncline ingest` runs a source (see ingestion.pipeline)
+            yield from dlt.run(context=context, loader_file_format=warehouse.loader_file_format)
 
     return _assets
 

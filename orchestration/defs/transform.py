@@ -85,7 +85,10 @@ def dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource):
             key=[IDENTITY_SCHEMA, table],
             group_name="identity",
             kinds={"python", "splink"},
-            deps=[dg.AssetKey(["intermediate", "int_party_records"]), dg.AssetKey(["intermediate", "int_party_cross_references"])],
+            deps=[
+                dg.AssetKey(["intermediate", "int_party_records"]),
+                dg.AssetKey(["intermediate", "int_party_cross_references"]),
+            ],
             description=description,
         )
         for table, description in zip(
@@ -110,7 +113,9 @@ def identity_resolution(context: AssetExecutionContext):
         "seconds": round(run.seconds, 2),
     }
     yield dg.MaterializeResult(asset_key=[IDENTITY_SCHEMA, "party_matches"], metadata=metadata)
-    yield dg.MaterializeResult(asset_key=[IDENTITY_SCHEMA, "golden_id_aliases"], metadata={"aliases": run.aliases})
+    yield dg.MaterializeResult(
+        asset_key=[IDENTITY_SCHEMA, "golden_id_aliases"], metadata={"aliases": run.aliases}
+    )
     yield dg.MaterializeResult(asset_key=[IDENTITY_SCHEMA, "party_links"], metadata={"links": run.links})
 
 
@@ -119,5 +124,9 @@ def transform_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[dbt_pre_identity, identity_resolution, dbt_marts],
         # The venv's dbt, whether or not the venv is on PATH (dagster dev, CI, tests).
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt")))},
+        resources={
+            "dbt": DbtCliResource(
+                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
+            )
+        },
     )

@@ -17,9 +17,14 @@ def test_round_trip_and_stable_rerun(tmp_path, parties, suffix):
     result = runner.invoke(app, ["match", str(src), str(out), "--aliases", str(tmp_path / "aliases.parquet")])
     assert result.exit_code == 0, result.output
     first = pd.read_parquet(out)
-    assert {"source_system", "source_id", "golden_id", "match_probability", "match_rule"} <= set(first.columns)
+    assert {"source_system", "source_id", "golden_id", "match_probability", "match_rule"} <= set(
+        first.columns
+    )
     assert len(first) == len(parties)
-    assert first.loc[first.source_id == "A1", "golden_id"].item() == first.loc[first.source_id == "100", "golden_id"].item()
+    assert (
+        first.loc[first.source_id == "A1", "golden_id"].item()
+        == first.loc[first.source_id == "100", "golden_id"].item()
+    )
 
     out2 = tmp_path / "out2.parquet"
     result = runner.invoke(app, ["match", str(src), str(out2), "--previous", str(out)])

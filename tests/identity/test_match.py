@@ -61,20 +61,36 @@ def test_merge_through_new_record_aliases_the_younger_id(first_run, parties):
     split = match_parties(parties)
     ids = split.assignments.set_index("source_id")["golden_id"]
     assert ids["V1"] != ids["300"]
-    bridge = pd.DataFrame([dict(source_system="billing", source_id="cus_V", name="Vandelay Industries",
-                                tax_id="98-7654321", country="US")])
+    bridge = pd.DataFrame(
+        [
+            dict(
+                source_system="billing",
+                source_id="cus_V",
+                name="Vandelay Industries",
+                tax_id="98-7654321",
+                country="US",
+            )
+        ]
+    )
     more = pd.concat([parties, bridge], ignore_index=True)
     more.loc[more.source_id == "300", "tax_id"] = "987654321"
     merged = match_parties(more, previous=split.assignments)
     new_ids = merged.assignments.set_index("source_id")["golden_id"]
     # cus_V links to V1 by name and to 300 by tax id (same country): one party, oldest id wins.
     assert new_ids["V1"] == new_ids["300"] == new_ids["cus_V"] == min(ids["V1"], ids["300"])
-    assert merged.aliases.to_dict("records") == [{"alias_id": max(ids["V1"], ids["300"]), "golden_id": min(ids["V1"], ids["300"])}]
+    assert merged.aliases.to_dict("records") == [
+        {"alias_id": max(ids["V1"], ids["300"]), "golden_id": min(ids["V1"], ids["300"])}
+    ]
 
 
 def test_minimal_columns_and_all_nulls():
-    df = pd.DataFrame({"source_system": ["a", "b", "c"], "source_id": ["1", "2", "3"],
-                       "email": ["x@acme.com", "X@ACME.com", None]})
+    df = pd.DataFrame(
+        {
+            "source_system": ["a", "b", "c"],
+            "source_id": ["1", "2", "3"],
+            "email": ["x@acme.com", "X@ACME.com", None],
+        }
+    )
     out = match_parties(df).assignments.set_index("source_id")
     assert out.loc["1", "golden_id"] == out.loc["2", "golden_id"] != out.loc["3", "golden_id"]
     empty = match_parties(pd.DataFrame({"source_system": [], "source_id": [], "name": []}))

@@ -28,7 +28,9 @@ def test_null_and_duplicate_keys():
     with pytest.raises(PartySchemaError, match="null source_id"):
         validate_parties(pd.DataFrame({"source_system": ["crm"], "source_id": [None], "name": ["x"]}))
     with pytest.raises(PartySchemaError, match="duplicate"):
-        validate_parties(pd.DataFrame({"source_system": ["crm", "crm"], "source_id": ["1", "1"], "name": ["a", "b"]}))
+        validate_parties(
+            pd.DataFrame({"source_system": ["crm", "crm"], "source_id": ["1", "1"], "name": ["a", "b"]})
+        )
 
 
 def test_optional_columns_added_as_null_strings():
@@ -40,7 +42,9 @@ def test_optional_columns_added_as_null_strings():
 
 
 def test_blank_strings_are_null_and_float_ids_are_integers():
-    out = validate_parties(pd.DataFrame({"source_system": ["a", "a"], "source_id": [1.0, 2.0], "name": ["", "x"]}))
+    out = validate_parties(
+        pd.DataFrame({"source_system": ["a", "a"], "source_id": [1.0, 2.0], "name": ["", "x"]})
+    )
     assert out["source_id"].tolist() == ["1", "2"]
     assert pd.isna(out.loc[0, "name"])
 

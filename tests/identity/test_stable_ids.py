@@ -6,7 +6,11 @@ from identity.stable_ids import assign_golden_ids, format_id
 
 
 def clusters(groups: dict[str, list[str]]) -> pd.DataFrame:
-    rows = [{"source_system": "s", "source_id": rid, "cluster": label} for label, ids in groups.items() for rid in ids]
+    rows = [
+        {"source_system": "s", "source_id": rid, "cluster": label}
+        for label, ids in groups.items()
+        for rid in ids
+    ]
     return pd.DataFrame(rows)
 
 
@@ -28,23 +32,33 @@ def test_rerun_keeps_ids_even_with_new_cluster_labels():
 
 
 def test_majority_id_wins_and_new_records_join():
-    prev = pd.DataFrame({"source_system": "s", "source_id": ["1", "2", "3"], "golden_id": ["GC000000005"] * 3})
+    prev = pd.DataFrame(
+        {"source_system": "s", "source_id": ["1", "2", "3"], "golden_id": ["GC000000005"] * 3}
+    )
     out, _ = assign_golden_ids(clusters({"c": ["1", "2", "3", "4"]}), previous=prev)
     assert set(out["golden_id"]) == {"GC000000005"}
 
 
 def test_merge_oldest_wins_and_the_other_becomes_an_alias():
-    prev = pd.DataFrame({"source_system": "s", "source_id": ["1", "2", "3", "4"],
-                         "golden_id": ["GC000000007", "GC000000002", "GC000000007", "GC000000007"]})
+    prev = pd.DataFrame(
+        {
+            "source_system": "s",
+            "source_id": ["1", "2", "3", "4"],
+            "golden_id": ["GC000000007", "GC000000002", "GC000000007", "GC000000007"],
+        }
+    )
     out, aliases = assign_golden_ids(clusters({"c": ["1", "2", "3", "4"]}), previous=prev)
     assert set(out["golden_id"]) == {"GC000000002"}
     assert aliases.to_dict("records") == [{"alias_id": "GC000000007", "golden_id": "GC000000002"}]
 
 
 def test_split_keeps_id_on_largest_part_and_mints_for_the_rest():
-    prev = pd.DataFrame({"source_system": "s", "source_id": ["1", "2", "3", "4", "5"],
-                         "golden_id": ["GC000000003"] * 5})
-    out, aliases = assign_golden_ids(clusters({"big": ["1", "2", "3"], "small": ["4", "5"], "new": ["6"]}), previous=prev)
+    prev = pd.DataFrame(
+        {"source_system": "s", "source_id": ["1", "2", "3", "4", "5"], "golden_id": ["GC000000003"] * 5}
+    )
+    out, aliases = assign_golden_ids(
+        clusters({"big": ["1", "2", "3"], "small": ["4", "5"], "new": ["6"]}), previous=prev
+    )
     ids = as_map(out)
     assert ids["1"] == ids["2"] == ids["3"] == "GC000000003"
     assert ids["4"] == ids["5"] == "GC000000004"  # minted after the largest id seen
@@ -53,9 +67,15 @@ def test_split_keeps_id_on_largest_part_and_mints_for_the_rest():
 
 
 def test_previous_aliases_carry_forward_and_are_repointed():
-    prev = pd.DataFrame({"source_system": "s", "source_id": ["1", "2"], "golden_id": ["GC000000002", "GC000000001"]})
+    prev = pd.DataFrame(
+        {"source_system": "s", "source_id": ["1", "2"], "golden_id": ["GC000000002", "GC000000001"]}
+    )
     prev_aliases = pd.DataFrame({"alias_id": ["GC000000009"], "golden_id": ["GC000000002"]})
-    out, aliases = assign_golden_ids(clusters({"c": ["1", "2"], "d": ["3"]}), previous=prev, previous_aliases=prev_aliases)
+    out, aliases = assign_golden_ids(
+        clusters({"c": ["1", "2"], "d": ["3"]}), previous=prev, previous_aliases=prev_aliases
+    )
     assert set(as_map(out).values()) == {"GC000000001", "GC000000010"}  # no reuse of the alias number
     assert dict(zip(aliases.alias_id, aliases.golden_id, strict=True)) == {
-        "GC000000002": "GC000000001", "GC000000009": "GC000000001"}
+        "GC000000002": "GC000000001",
+        "GC000000009": "GC000000001",
+    }

@@ -25,7 +25,9 @@ class Runner:
 
     def __call__(self, system: str, **overrides: Any) -> SourceRun:
         config = sandbox_source_config(self.settings, system) | overrides.pop("config", {})
-        return run_source(system, warehouse=self.warehouse, pipelines_dir=self.pipelines_dir, config=config, **overrides)
+        return run_source(
+            system, warehouse=self.warehouse, pipelines_dir=self.pipelines_dir, config=config, **overrides
+        )
 
     def count(self, system: str, table: str) -> int:
         return self.warehouse.query(f"select count(*) from raw_{system}.{table}")[0][0]

@@ -39,7 +39,6 @@ def settled_sandbox(fresh_sandbox: SandboxAdmin) -> SandboxAdmin:
     return fresh_sandbox
 
 
-
 def _counts(run) -> dict[str, int]:
     return {table: run.count("billing", table) for table in TABLES}
 

@@ -15,7 +15,6 @@ from sandbox.client import SandboxAdmin
 TABLES = ("companies", "contacts", "contact_company_associations")
 
 
-
 def _table_counts(run) -> dict[str, int]:
     return {table: run.count("crm", table) for table in TABLES}
 

@@ -26,7 +26,6 @@ SMALL_PAGE = 50  # far below every table's size: each is read over several @odat
 CHANGE_KINDS = ["erp_credit_limit_change", "erp_customer_edit", "erp_late_posting"]
 
 
-
 def _counts(run) -> dict[str, int]:
     return {table: run.count("erp", table) for table in TABLES}
 

@@ -10,7 +10,6 @@ from sandbox.client import SandboxAdmin
 TABLES = ("organizations", "users", "tickets", "organization_fields")
 
 
-
 def test_full_load_matches_sandbox_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     result = run("support", config={"export_page_size": 100})
     counts = fresh_sandbox.truth("counts")["support"]

@@ -52,9 +52,9 @@ def code_location_env(sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     for system in SYSTEMS:
         env[f"SOURCES__{system.upper()}__BASE_URL"] = sandbox.settings.base_url(system)
     Path(env["DAGSTER_HOME"]).mkdir()
-    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text((ROOT / "orchestration/dagster_home/dagster.yaml").read_text())
+    (Path(env["DAGSTER_HOME"]) / "dagster.yaml").write_text(
+        (ROOT / "orchestration/dagster_home/dagster.yaml").read_text()
+    )
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return env
-
-

@@ -15,7 +15,11 @@ from tests.orchestration.conftest import ROOT, load_defs
 def test_definitions_validate_from_the_cli(code_location_env: dict[str, str]) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate", "-w", str(ROOT / "workspace.yaml")],
-        cwd=ROOT, env=os.environ | code_location_env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=os.environ | code_location_env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "error" not in result.stderr.lower().replace("errors: 0", ""), result.stderr
@@ -24,12 +28,20 @@ def test_definitions_validate_from_the_cli(code_location_env: dict[str, str]) ->
 def test_dlt_asset_keys_equal_dbt_source_keys(code_location_env: dict[str, str]) -> None:
     defs = load_defs()
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    for expected in ("raw_billing/invoices", "raw_billing/invoice_lines", "raw_support/tickets",
-                     "raw_crm/companies", "raw_erp/sales_invoices", "raw_erp/sales_invoice_lines"):
+    for expected in (
+        "raw_billing/invoices",
+        "raw_billing/invoice_lines",
+        "raw_support/tickets",
+        "raw_crm/companies",
+        "raw_erp/sales_invoices",
+        "raw_erp/sales_invoice_lines",
+    ):
         assert expected in keys
 
 
-def test_materialize_ingestion_assets_into_a_temp_warehouse(code_location_env: dict[str, str], fresh_sandbox) -> None:
+def test_materialize_ingestion_assets_into_a_temp_warehouse(
+    code_location_env: dict[str, str], fresh_sandbox
+) -> None:
     defs = load_defs()
     job = defs.resolve_job_def("ingest_all")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
@@ -40,4 +52,6 @@ def test_materialize_ingestion_assets_into_a_temp_warehouse(code_location_env: d
     counts = fresh_sandbox.truth("counts")
     for system in SYSTEMS:
         for table, expected in counts[system].items():
-            assert warehouse.query(f"select count(*) from raw_{system}.{table}")[0][0] == expected, f"raw_{system}.{table}"
+            assert warehouse.query(f"select count(*) from raw_{system}.{table}")[0][0] == expected, (
+                f"raw_{system}.{table}"
+            )

@@ -11,12 +11,21 @@ from tests.orchestration.conftest import load_defs
 
 def test_refresh_golden_tables_job_end_to_end(code_location_env, fresh_sandbox) -> None:
     defs = load_defs()
-    result = defs.resolve_job_def("refresh_golden_tables").execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    result = defs.resolve_job_def("refresh_golden_tables").execute_in_process(
+        instance=dg.DagsterInstance.ephemeral()
+    )
     assert result.success
 
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    for key in ("raw_billing/invoices", "identity/party_matches", "marts/golden_customers", "marts/golden_contracts",
-                "marts/invoice_reconciliation", "outbound/sync_erp_customers", "outbound/sync_support_organizations"):
+    for key in (
+        "raw_billing/invoices",
+        "identity/party_matches",
+        "marts/golden_customers",
+        "marts/golden_contracts",
+        "marts/invoice_reconciliation",
+        "outbound/sync_erp_customers",
+        "outbound/sync_support_organizations",
+    ):
         assert key in materialized
 
     evaluations = result.get_asset_check_evaluations()

@@ -44,7 +44,12 @@ def run_with(table: pd.DataFrame, warehouse: Warehouse) -> dg.ExecuteInProcessRe
 
     reads, key = OUTBOUND["sync_erp_customers"]
     return dg.materialize(
-        [sync_erp_customers, golden_customers, _gate_check(GATE), _outbound_asset("sync_erp_customers", reads, key)],
+        [
+            sync_erp_customers,
+            golden_customers,
+            _gate_check(GATE),
+            _outbound_asset("sync_erp_customers", reads, key),
+        ],
         raise_on_error=False,
         instance=dg.DagsterInstance.ephemeral(),
     )
@@ -55,7 +60,6 @@ def warehouse(tmp_path, monkeypatch) -> Warehouse:
     monkeypatch.setenv("SYNCLINE_DUCKDB_PATH", str(tmp_path / "warehouse.duckdb"))
     monkeypatch.setenv("SYNCLINE_WAREHOUSE", "duckdb")
     return Warehouse.from_env()
-
 
 
 def test_a_bad_row_is_quarantined_and_the_rest_goes_out(warehouse: Warehouse) -> None:

@@ -23,7 +23,10 @@ def customers(**overrides) -> pd.DataFrame:
             "lifecycle_status": ["customer", "trial", "churned"],
             "credit_limit": [1000.0, None, 0.0],
             "source_record_count": [3, 2, 1],
-            **{f"{f}_source": ["erp", "crm", "billing"] for f in ("legal_name", "display_name", "domain", "tax_id", "country", "address")},
+            **{
+                f"{f}_source": ["erp", "crm", "billing"]
+                for f in ("legal_name", "display_name", "domain", "tax_id", "country", "address")
+            },
         }
     )
     for column, values in overrides.items():
@@ -37,7 +40,9 @@ def test_clean_table_passes_with_nothing_quarantined() -> None:
 
 
 def test_bad_rows_are_quarantined_with_rule_and_reason() -> None:
-    frame = customers(country_code=["DE", "Germany", "US"], billing_email=["ap@acme.de", "not-an-email", None])
+    frame = customers(
+        country_code=["DE", "Germany", "US"], billing_email=["ap@acme.de", "not-an-email", None]
+    )
     result = evaluate(frame, schemas.golden_customers(), "golden_customers", "golden_customer_id")
     assert result.passed  # row-level: the table goes on
     assert result.quarantined_keys == {"GC000000002"}
@@ -82,10 +87,14 @@ def test_quarantined_rows_are_left_out_of_the_outbound_batch(tmp_path) -> None:
         }
     )
     warehouse.write_frame(desired, "marts", "sync_support_organizations")
-    result = run_gate(warehouse, schemas.sync_support_organizations(), "marts", "sync_support_organizations", "record_key")
+    result = run_gate(
+        warehouse, schemas.sync_support_organizations(), "marts", "sync_support_organizations", "record_key"
+    )
     assert result.passed and result.quarantined_keys == {"b"}
     batch = build_outbound_batch(warehouse, "sync_support_organizations", "record_key")
     assert (batch.rows, batch.excluded) == (1, 1)
-    assert warehouse.read_frame("select record_key from outbound.sync_support_organizations")["record_key"].tolist() == ["a"]
+    assert warehouse.read_frame("select record_key from outbound.sync_support_organizations")[
+        "record_key"
+    ].tolist() == ["a"]
     quarantine = warehouse.read_frame("select * from quality.quarantine")
     assert quarantine["table_name"].tolist() == ["sync_support_organizations"]

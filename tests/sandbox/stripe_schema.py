@@ -15,8 +15,19 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 SPEC_FILE = "vendor-specs/stripe/spec3.2023-09-12.billing-subset.json"
-_DROP = {"nullable", "x-expandableFields", "x-resourceId", "x-stripeResource", "x-stripeBypassValidation",
-         "x-expansionResources", "discriminator", "xml", "example", "externalDocs", "deprecated"}
+_DROP = {
+    "nullable",
+    "x-expandableFields",
+    "x-resourceId",
+    "x-stripeResource",
+    "x-stripeBypassValidation",
+    "x-expansionResources",
+    "discriminator",
+    "xml",
+    "example",
+    "externalDocs",
+    "deprecated",
+}
 
 
 def to_json_schema(node: Any) -> Any:

@@ -23,8 +23,13 @@ LISTED = {  # API collection -> schema name
     "credit_notes": "credit_note",
     "events": "event",
 }
-EVENT_SCHEMAS = {"customer": "customer", "subscription": "subscription", "invoice": "invoice", "charge": "charge",
-                 "credit_note": "credit_note"}
+EVENT_SCHEMAS = {
+    "customer": "customer",
+    "subscription": "subscription",
+    "invoice": "invoice",
+    "charge": "charge",
+    "credit_note": "credit_note",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,12 +39,16 @@ def creds(admin) -> dict:
 
 @pytest.fixture(scope="module")
 def client(creds) -> stripe.StripeClient:
-    return stripe.StripeClient(creds["api_key"], base_addresses={"api": creds["base_url"]}, max_network_retries=0)
+    return stripe.StripeClient(
+        creds["api_key"], base_addresses={"api": creds["base_url"]}, max_network_retries=0
+    )
 
 
 @pytest.fixture(scope="module")
 def http(creds):
-    with httpx.Client(base_url=creds["base_url"], headers={"Authorization": f"Bearer {creds['api_key']}"}, timeout=30) as c:
+    with httpx.Client(
+        base_url=creds["base_url"], headers={"Authorization": f"Bearer {creds['api_key']}"}, timeout=30
+    ) as c:
         yield c
 
 
@@ -54,7 +63,9 @@ def list_all(client: stripe.StripeClient, name: str, **params) -> list:
 def raw_list_all(http: httpx.Client, name: str, **params) -> list[dict]:
     items, cursor = [], None
     while True:
-        page = http.get(f"/v1/{name}", params={"limit": 100, **params, **({"starting_after": cursor} if cursor else {})}).json()
+        page = http.get(
+            f"/v1/{name}", params={"limit": 100, **params, **({"starting_after": cursor} if cursor else {})}
+        ).json()
         items += page["data"]
         if not page["has_more"]:
             return items
@@ -134,7 +145,13 @@ def test_events_window_types_and_wildcards(client, http):
     clock = http.get("/_admin/health").json()["clock"]
     assert events and all(clock - 30 * 86_400 <= e["created"] <= clock for e in events)
     types = {e["type"] for e in events}
-    assert {"invoice.created", "invoice.finalized", "invoice.paid", "charge.succeeded", "customer.subscription.created"} <= types
+    assert {
+        "invoice.created",
+        "invoice.finalized",
+        "invoice.paid",
+        "charge.succeeded",
+        "customer.subscription.created",
+    } <= types
     invoice_events = raw_list_all(http, "events", type="invoice.*")
     assert invoice_events and all(e["type"].startswith("invoice.") for e in invoice_events)
     assert len(invoice_events) == sum(e["type"].startswith("invoice.") for e in events)
@@ -172,7 +189,9 @@ def test_objects_validate_against_the_openapi_schema(http, shared_dir: Path):
 def test_catalog_has_a_graduated_tiered_price(client):
     prices = list_all(client, "prices", expand=["data.tiers"])
     tiered = [p for p in prices if p.billing_scheme == "tiered"]
-    assert tiered and all(p.tiers_mode == "graduated" and p.unit_amount is None and len(p.tiers) == 2 for p in tiered)
+    assert tiered and all(
+        p.tiers_mode == "graduated" and p.unit_amount is None and len(p.tiers) == 2 for p in tiered
+    )
     assert len(prices) == 4 * 2 * 4 and len(list_all(client, "products")) == 4
 
 
@@ -185,7 +204,12 @@ def test_catalog_has_a_graduated_tiered_price(client):
         ({"limit": "ten"}, 400, "limit", "Invalid integer"),
         ({"colour": "blue"}, 400, "colour", "Received unknown parameter: colour"),
         ({"created[since]": 1}, 400, "created[since]", "Received unknown parameter: created[since]"),
-        ({"starting_after": "cus_doesnotexist"}, 404, "starting_after", "No such customer: 'cus_doesnotexist'"),
+        (
+            {"starting_after": "cus_doesnotexist"},
+            404,
+            "starting_after",
+            "No such customer: 'cus_doesnotexist'",
+        ),
         ({"ending_before": "cus_doesnotexist"}, 404, "ending_before", "No such customer: 'cus_doesnotexist'"),
     ],
 )
@@ -193,7 +217,9 @@ def test_list_parameter_errors(http, params, status, param, message):
     response = http.get("/v1/customers", params=params)
     assert response.status_code == status
     error = response.json()["error"]
-    assert error["type"] == "invalid_request_error" and error["param"] == param and message in error["message"]
+    assert (
+        error["type"] == "invalid_request_error" and error["param"] == param and message in error["message"]
+    )
 
 
 def test_errors_through_the_sdk_and_auth(client, creds, http):
@@ -205,12 +231,16 @@ def test_errors_through_the_sdk_and_auth(client, creds, http):
     assert missing.value.code == "resource_missing" and missing.value.http_status == 404
     assert "No such customer: 'cus_nothere'" in missing.value.user_message
 
-    wrong = stripe.StripeClient("sk_test_wrongkey1234", base_addresses={"api": creds["base_url"]}, max_network_retries=0)
+    wrong = stripe.StripeClient(
+        "sk_test_wrongkey1234", base_addresses={"api": creds["base_url"]}, max_network_retries=0
+    )
     with pytest.raises(stripe.AuthenticationError) as denied:
         wrong.v1.customers.list()
     assert denied.value.user_message == "Invalid API Key provided: sk_test_********1234"
     anonymous = httpx.get(f"{creds['base_url']}/v1/customers")
-    assert anonymous.status_code == 401 and anonymous.json()["error"]["message"].startswith("You did not provide an API key")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["message"].startswith(
+        "You did not provide an API key"
+    )
     basic = httpx.get(f"{creds['base_url']}/v1/customers", auth=(creds["api_key"], ""), params={"limit": 1})
     assert basic.status_code == 200
     assert basic.headers["stripe-version"] == "2023-08-16" and basic.headers["request-id"]
@@ -247,11 +277,16 @@ def test_idempotency_replay_and_conflict(fresh_sandbox, http, client):
 
     created = first.json()
     assert created["metadata"] == {"erp_customer_no": "C000999"}
-    updated = client.v1.customers.update(created["id"], params={"metadata": {"vat_id": "DE123", "erp_customer_no": ""}})
+    updated = client.v1.customers.update(
+        created["id"], params={"metadata": {"vat_id": "DE123", "erp_customer_no": ""}}
+    )
     assert updated.metadata.to_dict() == {"vat_id": "DE123"}
     events = list_all(client, "events", type="customer.updated")
     assert events[0].data.object.id == created["id"]
-    assert events[0].data.previous_attributes.metadata.to_dict() == {"vat_id": None, "erp_customer_no": "C000999"}
+    assert events[0].data.previous_attributes.metadata.to_dict() == {
+        "vat_id": None,
+        "erp_customer_no": "C000999",
+    }
     bad = http.post("/v1/customers", data={"nickname": "x"})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "nickname"
 
@@ -293,7 +328,10 @@ def test_new_customer_signs_up_in_billing(fresh_sandbox, client):
     assert len(created) == 1
     subs = list_all(client, "subscriptions", customer=created[0].id)
     assert subs and all(s.status == "active" for s in subs)
-    assert {e.type for e in list_all(client, "events", created={"gt": clock})} >= {"customer.created", "customer.subscription.created"}
+    assert {e.type for e in list_all(client, "events", created={"gt": clock})} >= {
+        "customer.created",
+        "customer.subscription.created",
+    }
     parties = {p["source_id"]: p for p in fresh_sandbox.truth("customers") if p["system"] == "billing"}
     assert created[0].id in parties
 

@@ -15,7 +15,11 @@ BILLING_KEY = SandboxSettings().credentials["billing"]["api_key"]
 
 
 def billing_get(settings: SandboxSettings, path: str = "/v1/customers", **params) -> httpx.Response:
-    return httpx.get(f"{settings.base_url('billing')}{path}", params=params, headers={"Authorization": f"Bearer {BILLING_KEY}"})
+    return httpx.get(
+        f"{settings.base_url('billing')}{path}",
+        params=params,
+        headers={"Authorization": f"Bearer {BILLING_KEY}"},
+    )
 
 
 def test_admin_requires_token(sandbox: SandboxProcess) -> None:
@@ -80,7 +84,9 @@ def test_writes_survive_restart_and_reset_drops_them(tmp_path) -> None:
     settings = make_settings(tmp_path / "sbx", scale=40)
     headers = {"Authorization": f"Bearer {BILLING_KEY}"}
     with SandboxProcess(settings, fresh=True):
-        created = httpx.post(f"{settings.base_url('billing')}/v1/customers", data={"name": "Persisted Ltd"}, headers=headers)
+        created = httpx.post(
+            f"{settings.base_url('billing')}/v1/customers", data={"name": "Persisted Ltd"}, headers=headers
+        )
         assert created.status_code == 200, created.text
         customer_id = created.json()["id"]
         SandboxAdmin(settings).simulate(5, seed=3)
@@ -95,7 +101,12 @@ def test_writes_survive_restart_and_reset_drops_them(tmp_path) -> None:
 
 def test_same_seed_same_data(tmp_path) -> None:
     def snapshot(seed: int) -> dict:
-        sb = Sandbox.open(SandboxSettings(seed=seed, scale=60, data_dir=tmp_path / f"s{seed}-{len(list(tmp_path.iterdir()))}"), fresh=True)
+        sb = Sandbox.open(
+            SandboxSettings(
+                seed=seed, scale=60, data_dir=tmp_path / f"s{seed}-{len(list(tmp_path.iterdir()))}"
+            ),
+            fresh=True,
+        )
         try:
             return {name: sorted(map(repr, table.rows.values())) for name, table in sb.store.tables.items()}
         finally:
@@ -135,8 +146,13 @@ def test_export_truth_cli_writes_parquet(sandbox: SandboxProcess, tmp_path, monk
     assert set(customers["system"]) == {"billing", "support", "crm", "erp"}
     counts = pd.read_parquet(tmp_path / "truth" / "counts.parquet")
     expected = SandboxAdmin(sandbox.settings).truth("counts")
-    assert int(counts.query("system == 'erp' and collection == 'customers'")["count"].iloc[0]) == expected["erp"]["customers"]
-    assert (tmp_path / "truth" / "invoices.parquet").exists() and (tmp_path / "truth" / "entitlements.parquet").exists()
+    assert (
+        int(counts.query("system == 'erp' and collection == 'customers'")["count"].iloc[0])
+        == expected["erp"]["customers"]
+    )
+    assert (tmp_path / "truth" / "invoices.parquet").exists() and (
+        tmp_path / "truth" / "entitlements.parquet"
+    ).exists()
 
 
 def test_sigterm_stops_cleanly_and_flushes_the_journal(tmp_path) -> None:

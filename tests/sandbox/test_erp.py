@@ -26,7 +26,9 @@ def company(sandbox) -> str:
 @pytest.fixture
 def http(sandbox, api_root: str):
     token = sandbox.settings.credentials["erp"]["access_token"]
-    with httpx.Client(base_url=api_root + "/", headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+    with httpx.Client(
+        base_url=api_root + "/", headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
         yield client
 
 
@@ -61,7 +63,9 @@ def test_full_read_matches_truth_counts(admin, http, company):
     assert sum(len(i["salesInvoiceLines"]) for i in invoices) == counts["sales_invoice_lines"]
     assert len(memos) == counts["sales_credit_memos"]
     assert sum(len(m["salesCreditMemoLines"]) for m in memos) == counts["sales_credit_memo_lines"]
-    assert all(c["@odata.etag"].startswith('W/"Jz') and c["lastModifiedDateTime"].endswith("Z") for c in customers)
+    assert all(
+        c["@odata.etag"].startswith('W/"Jz') and c["lastModifiedDateTime"].endswith("Z") for c in customers
+    )
     assert not any(key.startswith("_") for c in customers for key in c)
     # The ERP parties are exactly the truth's ERP parties, duplicates included.
     parties = [p for p in admin.truth("customers") if p["system"] == "erp"]
@@ -78,8 +82,12 @@ def test_documents_reference_billing_and_customers(admin, http, company):
         expected = truth[invoice["externalDocumentNumber"]]
         assert expected["erp_document_id"] == invoice["id"] and expected["kind"] == "invoice"
         assert customers[invoice["customerId"]]["number"] == invoice["customerNumber"]
-        assert invoice["totalAmountIncludingTax"] == pytest.approx(invoice["totalAmountExcludingTax"] + invoice["totalTaxAmount"])
-    assert all(t["erp_document_id"] is None for t in truth.values() if t["expected_status"] == "missing_in_erp")
+        assert invoice["totalAmountIncludingTax"] == pytest.approx(
+            invoice["totalAmountExcludingTax"] + invoice["totalTaxAmount"]
+        )
+    assert all(
+        t["erp_document_id"] is None for t in truth.values() if t["expected_status"] == "missing_in_erp"
+    )
 
 
 def test_truth_statuses_cover_every_kind(admin):
@@ -99,7 +107,10 @@ def test_filters_select_top_and_orderby(http, company):
         assert some["id"] in {c["id"] for c in found}
         assert all(c[prop] == some[prop] for c in found)
     invoice = http.get(f"{company}/salesInvoices", params={"$top": 1}).json()["value"][0]
-    by_ext = http.get(f"{company}/salesInvoices", params={"$filter": f"externalDocumentNumber eq '{invoice['externalDocumentNumber']}'"})
+    by_ext = http.get(
+        f"{company}/salesInvoices",
+        params={"$filter": f"externalDocumentNumber eq '{invoice['externalDocumentNumber']}'"},
+    )
     assert [i["id"] for i in by_ext.json()["value"]] == [invoice["id"]]
     page = http.get(
         f"{company}/customers",
@@ -111,7 +122,10 @@ def test_filters_select_top_and_orderby(http, company):
     assert len(page["value"]) + len(rest) == 5
     newest = sorted(customers, key=lambda c: c["lastModifiedDateTime"], reverse=True)[:5]
     assert [c["number"] for c in page["value"] + rest] == [c["number"] for c in newest]
-    combined = http.get(f"{company}/customers", params={"$filter": f"(number eq '{some['number']}' or number eq 'nope') and blocked ne 'x'"})
+    combined = http.get(
+        f"{company}/customers",
+        params={"$filter": f"(number eq '{some['number']}' or number eq 'nope') and blocked ne 'x'"},
+    )
     assert [c["id"] for c in combined.json()["value"]] == [some["id"]]
 
 
@@ -121,14 +135,18 @@ def test_incremental_filter_returns_exactly_the_simulated_changes(fresh_sandbox,
     result = admin.simulate(6, seed=11, kinds=["erp_credit_limit_change"])
     changed = {c["id"] for c in result["changes"]}
     assert changed and all(c["system"] == "erp" and c["table"] == "customers" for c in result["changes"])
-    seen = read_all(http, f"{company}/customers", page_size=2, **{"$filter": f"lastModifiedDateTime gt {iso(before)}"})
+    seen = read_all(
+        http, f"{company}/customers", page_size=2, **{"$filter": f"lastModifiedDateTime gt {iso(before)}"}
+    )
     assert {c["id"] for c in seen} == changed
     stamps = [c["lastModifiedDateTime"] for c in seen]
     assert stamps == sorted(stamps), "incremental reads walk lastModifiedDateTime in order"
     late = admin.simulate(1, seed=3, kinds=["erp_late_posting"])["changes"]
     assert late and late[0]["table"] == "sales_invoices"
     posted = http.get(f"{company}/salesInvoices({late[0]['id']})").json()
-    truth = next(t for t in admin.truth("invoices") if t["billing_document_id"] == posted["externalDocumentNumber"])
+    truth = next(
+        t for t in admin.truth("invoices") if t["billing_document_id"] == posted["externalDocumentNumber"]
+    )
     assert truth["expected_status"] == "late" and truth["erp_document_id"] == posted["id"]
 
 
@@ -137,11 +155,18 @@ def test_patch_requires_current_etag(fresh_sandbox, http, company):
     url = f"{company}/customers({customer['id']})"
     missing = http.patch(url, json={"phoneNumber": "+1 555 0100"})
     assert missing.status_code == 400 and missing.json()["error"]["code"] == "BadRequest_InvalidToken"
-    updated = http.patch(url, json={"phoneNumber": "+1 555 0101"}, headers={"If-Match": customer["@odata.etag"]})
+    updated = http.patch(
+        url, json={"phoneNumber": "+1 555 0101"}, headers={"If-Match": customer["@odata.etag"]}
+    )
     assert updated.status_code == 200, updated.text
-    assert updated.json()["phoneNumber"] == "+1 555 0101" and updated.json()["@odata.etag"] != customer["@odata.etag"]
+    assert (
+        updated.json()["phoneNumber"] == "+1 555 0101"
+        and updated.json()["@odata.etag"] != customer["@odata.etag"]
+    )
     assert updated.json()["lastModifiedDateTime"] > customer["lastModifiedDateTime"]
-    stale = http.patch(url, json={"phoneNumber": "+1 555 0102"}, headers={"If-Match": customer["@odata.etag"]})
+    stale = http.patch(
+        url, json={"phoneNumber": "+1 555 0102"}, headers={"If-Match": customer["@odata.etag"]}
+    )
     assert stale.status_code == 409 and stale.json()["error"]["code"] == "Request_EntityChanged"
     forced = http.patch(url, json={"phoneNumber": "+1 555 0103"}, headers={"If-Match": "*"})
     assert forced.status_code == 200 and forced.json()["phoneNumber"] == "+1 555 0103"
@@ -151,47 +176,84 @@ def test_patch_requires_current_etag(fresh_sandbox, http, company):
 
 
 def test_post_customer_and_invoice_then_post_action(fresh_sandbox, http, company):
-    created = http.post(f"{company}/customers", json={"displayName": "Newco Ltd", "number": "C777777", "email": "ap@newco.example"})
+    created = http.post(
+        f"{company}/customers",
+        json={"displayName": "Newco Ltd", "number": "C777777", "email": "ap@newco.example"},
+    )
     assert created.status_code == 201, created.text
     customer = created.json()
-    assert customer["number"] == "C777777" and customer["@odata.etag"] and created.headers["Location"].endswith(f"({customer['id']})")
+    assert (
+        customer["number"] == "C777777"
+        and customer["@odata.etag"]
+        and created.headers["Location"].endswith(f"({customer['id']})")
+    )
     duplicate = http.post(f"{company}/customers", json={"displayName": "Again", "number": "C777777"})
-    assert duplicate.status_code == 400 and duplicate.json()["error"]["code"] == "Internal_EntityWithSameKeyExists"
+    assert (
+        duplicate.status_code == 400
+        and duplicate.json()["error"]["code"] == "Internal_EntityWithSameKeyExists"
+    )
     nameless = http.post(f"{company}/customers", json={"email": "x@y.example"})
-    assert nameless.status_code == 400 and nameless.json()["error"]["code"] == "BadRequest_RequiredParamNotProvided"
+    assert (
+        nameless.status_code == 400
+        and nameless.json()["error"]["code"] == "BadRequest_RequiredParamNotProvided"
+    )
     no_customer = http.post(f"{company}/salesInvoices", json={"externalDocumentNumber": "in_test"})
-    assert no_customer.status_code == 400 and "customerNumber or a customerID" in no_customer.json()["error"]["message"]
+    assert (
+        no_customer.status_code == 400
+        and "customerNumber or a customerID" in no_customer.json()["error"]["message"]
+    )
     invoice = http.post(
         f"{company}/salesInvoices",
         json={
             "externalDocumentNumber": "in_test",
             "customerNumber": "C777777",
             "invoiceDate": "2026-06-01",
-            "salesInvoiceLines": [{"description": "Growth", "quantity": 3, "unitPrice": 199.0, "taxPercent": 20}],
+            "salesInvoiceLines": [
+                {"description": "Growth", "quantity": 3, "unitPrice": 199.0, "taxPercent": 20}
+            ],
         },
     )
     assert invoice.status_code == 201, invoice.text
     draft = invoice.json()
     assert draft["status"] == "Draft" and draft["customerId"] == customer["id"]
-    assert draft["totalAmountExcludingTax"] == 597.0 and draft["totalAmountIncludingTax"] == pytest.approx(716.4)
+    assert draft["totalAmountExcludingTax"] == 597.0 and draft["totalAmountIncludingTax"] == pytest.approx(
+        716.4
+    )
     assert http.post(f"{company}/salesInvoices({draft['id']})/Microsoft.NAV.post").status_code == 204
-    posted = http.get(f"{company}/salesInvoices", params={"$filter": "externalDocumentNumber eq 'in_test'"}).json()["value"]
+    posted = http.get(
+        f"{company}/salesInvoices", params={"$filter": "externalDocumentNumber eq 'in_test'"}
+    ).json()["value"]
     assert [p["status"] for p in posted] == ["Open"] and posted[0]["number"].isdigit()
 
 
 def test_batch_snapshot_is_all_or_nothing(fresh_sandbox, http, company):
     customers = http.get(f"{company}/customers", params={"$top": 2}).json()["value"]
     requests = [
-        {"id": "1", "method": "PATCH", "url": f"{company}/customers({customers[0]['id']})", "headers": {"If-Match": "*"}, "body": {"city": "Batchville"}},
+        {
+            "id": "1",
+            "method": "PATCH",
+            "url": f"{company}/customers({customers[0]['id']})",
+            "headers": {"If-Match": "*"},
+            "body": {"city": "Batchville"},
+        },
         {"id": "2", "method": "POST", "url": f"{company}/customers", "body": {"displayName": "Batch Newco"}},
-        {"id": "3", "method": "PATCH", "url": f"{company}/customers({customers[1]['id']})", "headers": {"If-Match": 'W/"stale"'}, "body": {"city": "X"}},
+        {
+            "id": "3",
+            "method": "PATCH",
+            "url": f"{company}/customers({customers[1]['id']})",
+            "headers": {"If-Match": 'W/"stale"'},
+            "body": {"city": "X"},
+        },
     ]
     response = http.post("$batch", json={"requests": requests}, headers={"Isolation": "snapshot"})
     assert response.status_code == 200
     statuses = {r["id"]: r["status"] for r in response.json()["responses"]}
     assert statuses == {"1": 200, "2": 201, "3": 409}
     assert http.get(f"{company}/customers({customers[0]['id']})").json()["city"] == customers[0]["city"]
-    assert http.get(f"{company}/customers", params={"$filter": "displayName eq 'Batch Newco'"}).json()["value"] == []
+    assert (
+        http.get(f"{company}/customers", params={"$filter": "displayName eq 'Batch Newco'"}).json()["value"]
+        == []
+    )
     # Without isolation every inner request stands on its own.
     response = http.post("$batch", json={"requests": requests})
     assert [r["status"] for r in response.json()["responses"]] == [200, 201, 409]
@@ -231,7 +293,12 @@ def test_metadata_is_edmx(http):
     response = http.get("$metadata")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     root = ET.fromstring(response.content)
-    types = {e.get("Name"): {p.get("Name") for p in e.iter(f"{EDM}Property")} for e in root.iter(f"{EDM}EntityType")}
-    assert {"customer", "salesInvoice", "salesInvoiceLine", "salesCreditMemo", "salesCreditMemoLine"} <= set(types)
+    types = {
+        e.get("Name"): {p.get("Name") for p in e.iter(f"{EDM}Property")}
+        for e in root.iter(f"{EDM}EntityType")
+    }
+    assert {"customer", "salesInvoice", "salesInvoiceLine", "salesCreditMemo", "salesCreditMemoLine"} <= set(
+        types
+    )
     assert {"lastModifiedDateTime", "taxRegistrationNumber", "number"} <= types["customer"]
     assert "externalDocumentNumber" in types["salesInvoice"]

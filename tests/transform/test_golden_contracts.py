@@ -33,8 +33,15 @@ CONTRACT_MARTS = ["+path:models/marts/contracts,path:models/marts"]
 SEEDS = PROJECT_DIR / "seeds"
 # columns of sync_support_organizations that are keys or bookkeeping, not fields written to Zendesk
 SYNC_META_COLUMNS = {
-    "record_key", "golden_customer_id", "support_organization_id", "external_id", "operation",
-    "is_primary_organization", "changed_fields", "has_name_conflict", "record_hash",
+    "record_key",
+    "golden_customer_id",
+    "support_organization_id",
+    "external_id",
+    "operation",
+    "is_primary_organization",
+    "changed_fields",
+    "has_name_conflict",
+    "record_hash",
 }
 ENTITLEMENT_ORDER = ["none", "standard", "priority", "premium", "premium_24x7"]
 
@@ -89,6 +96,7 @@ def truth_keys(admin) -> dict[tuple[str, str], str]:
 
 # -- golden_contracts -------------------------------------------------------------------------------
 
+
 def test_one_contract_per_billing_subscription(built) -> None:
     admin, warehouse, _, _ = built
     contracts = frame(warehouse, "select * from marts.golden_contracts")
@@ -103,10 +111,18 @@ def test_one_contract_per_billing_subscription(built) -> None:
 def test_contracts_belong_to_their_billing_customers_golden_customer(built) -> None:
     admin, warehouse, _, _ = built
     keys = truth_keys(admin)
-    contracts = frame(warehouse, "select billing_customer_id, golden_customer_id, erp_customer_id from marts.golden_contracts")
-    matches = frame(warehouse, "select source_id, golden_id from identity.party_matches where source_system = 'billing'")
+    contracts = frame(
+        warehouse,
+        "select billing_customer_id, golden_customer_id, erp_customer_id from marts.golden_contracts",
+    )
+    matches = frame(
+        warehouse, "select source_id, golden_id from identity.party_matches where source_system = 'billing'"
+    )
     golden_of = dict(zip(matches["source_id"], matches["golden_id"], strict=True))
-    assert all(golden_of[b] == g for b, g in zip(contracts["billing_customer_id"], contracts["golden_customer_id"], strict=True))
+    assert all(
+        golden_of[b] == g
+        for b, g in zip(contracts["billing_customer_id"], contracts["golden_customer_id"], strict=True)
+    )
     # the ERP record a contract names belongs to the same real customer as its billing account
     with_erp = contracts[contracts["erp_customer_id"].notna()]
     assert len(with_erp) > 0.7 * len(contracts)
@@ -134,7 +150,9 @@ def test_recurring_revenue_is_positive_for_paying_contracts_and_zero_otherwise(b
         if row["reporting_currency_code"] == "USD"
     }
     assert set(contracts["reporting_currency_code"]) == {"USD"}
-    for mrr, currency, reported in zip(paying["mrr"], paying["currency_code"], paying["mrr_reporting"], strict=True):
+    for mrr, currency, reported in zip(
+        paying["mrr"], paying["currency_code"], paying["mrr_reporting"], strict=True
+    ):
         assert abs(Decimal(str(mrr)) * rates[currency] - Decimal(str(reported))) <= Decimal("0.005")
     usd = contracts[contracts["currency_code"] == "USD"]
     assert (usd["mrr_reporting"] == usd["mrr"]).all()
@@ -172,6 +190,7 @@ def test_consistency_flags(built) -> None:
 
 # -- entitlement drift and its KPI ----------------------------------------------------------------------
 
+
 def test_entitlement_drift_agrees_with_truth(built) -> None:
     admin, warehouse, _, _ = built
     truth = {row["organization_id"]: row for row in admin.truth("entitlements")}
@@ -179,11 +198,15 @@ def test_entitlement_drift_agrees_with_truth(built) -> None:
     assert len(drift) == admin.truth("counts")["support"]["organizations"]
     linked = drift[drift["is_linked_to_billing"]]
     assert len(linked) >= 0.95 * len(drift)
-    agree = sum(bool(truth[int(o)]["is_stale"]) == bool(d)
-                for o, d in zip(linked["support_organization_id"], linked["is_drifted"], strict=True))
+    agree = sum(
+        bool(truth[int(o)]["is_stale"]) == bool(d)
+        for o, d in zip(linked["support_organization_id"], linked["is_drifted"], strict=True)
+    )
     assert agree / len(linked) >= 0.98, f"{agree} of {len(linked)} linked organizations agree with the truth"
-    expected_ok = sum(truth[int(o)]["correct_entitlement"] == e
-                      for o, e in zip(linked["support_organization_id"], linked["expected_entitlement"], strict=True))
+    expected_ok = sum(
+        truth[int(o)]["correct_entitlement"] == e
+        for o, e in zip(linked["support_organization_id"], linked["expected_entitlement"], strict=True)
+    )
     assert expected_ok / len(linked) >= 0.98
     assert linked["is_drifted"].sum() >= 10  # the sandbox seeds stale organizations
 
@@ -201,7 +224,9 @@ def test_drift_kinds_describe_the_difference(built) -> None:
         elif expected == "none":
             assert row.drift_kind == "should_be_none", row
         else:
-            assert row.drift_kind == ("stale_lower" if rank[current] < rank[expected] else "stale_higher"), row
+            assert row.drift_kind == ("stale_lower" if rank[current] < rank[expected] else "stale_higher"), (
+                row
+            )
     assert {"stale_lower", "missing_entitlement"} <= set(drift["drift_kind"].dropna())
 
 
@@ -212,7 +237,9 @@ def test_kpi_counts_the_drift(built) -> None:
     linked = drift[drift["is_linked_to_billing"]]
     assert kpi["organizations_checked"] == len(linked)
     assert kpi["organizations_correct"] == int((~linked["is_drifted"]).sum())
-    assert float(kpi["entitlement_accuracy"]) == pytest.approx(kpi["organizations_correct"] / len(linked), abs=1e-4)
+    assert float(kpi["entitlement_accuracy"]) == pytest.approx(
+        kpi["organizations_correct"] / len(linked), abs=1e-4
+    )
     for kind in ("missing_entitlement", "stale_lower", "stale_higher", "should_be_none"):
         assert kpi[f"{kind}_count"] == int((linked["drift_kind"] == kind).sum()), kind
     assert kpi["unlinked_organizations"] == int((~drift["is_linked_to_billing"]).sum())
@@ -220,12 +247,17 @@ def test_kpi_counts_the_drift(built) -> None:
 
 # -- outbound sync to Zendesk ------------------------------------------------------------------------
 
+
 def test_sync_carries_only_fields_support_takes(built) -> None:
     _, warehouse, _, _ = built
     columns = set(frame(warehouse, "select * from marts.sync_support_organizations limit 0").columns)
     ownership = {(row["entity"], row["field"]): row for row in read_seed("field_ownership")}
-    mapping = {(row["entity"], row["field"]): row["sync_column"] for row in read_seed("support_field_mapping")}
-    to_support = {key for key, row in ownership.items() if "support" in (row["sync_targets"] or "").split("|")}
+    mapping = {
+        (row["entity"], row["field"]): row["sync_column"] for row in read_seed("support_field_mapping")
+    }
+    to_support = {
+        key for key, row in ownership.items() if "support" in (row["sync_targets"] or "").split("|")
+    }
     assert to_support, "the ownership seed sends nothing to support"
     assert to_support <= set(mapping), to_support - set(mapping)
     field_columns = columns - SYNC_META_COLUMNS
@@ -246,10 +278,17 @@ def test_sync_desired_state(built) -> None:
     # every organization of a golden customer with a billing account; never the unlinked ones
     linked = drift[drift["is_linked_to_billing"]]
     existing = sync[sync["support_organization_id"].notna()]
-    assert set(existing["support_organization_id"].astype(int)) == set(linked["support_organization_id"].astype(int))
+    assert set(existing["support_organization_id"].astype(int)) == set(
+        linked["support_organization_id"].astype(int)
+    )
     # the entitlement to write is the drift's expected one, and every drifted org gets an update with it
-    expected = dict(zip(linked["support_organization_id"].astype(int), linked["expected_entitlement"], strict=True))
-    assert all(expected[int(o)] == e for o, e in zip(existing["support_organization_id"], existing["support_entitlement"], strict=True))
+    expected = dict(
+        zip(linked["support_organization_id"].astype(int), linked["expected_entitlement"], strict=True)
+    )
+    assert all(
+        expected[int(o)] == e
+        for o, e in zip(existing["support_organization_id"], existing["support_entitlement"], strict=True)
+    )
     drifted = set(linked.loc[linked["is_drifted"], "support_organization_id"].astype(int))
     updates = existing[existing["support_organization_id"].astype(int).isin(drifted)]
     assert (updates["operation"] == "update").all()
@@ -259,7 +298,9 @@ def test_sync_desired_state(built) -> None:
     for row in existing[existing["operation"] == "noop"].itertuples(index=False):
         org = current.loc[int(row.support_organization_id)]
         assert row.support_entitlement == org["support_entitlement"]
-        assert (row.plan if pd.notna(row.plan) else None) == (org["plan_code"] if pd.notna(org["plan_code"]) else None)
+        assert (row.plan if pd.notna(row.plan) else None) == (
+            org["plan_code"] if pd.notna(org["plan_code"]) else None
+        )
         assert row.name == org["organization_name"]
     # inserts: golden customers with a live contract and no organization, one primary row each
     inserts = sync[sync["operation"] == "insert"]
@@ -268,25 +309,34 @@ def test_sync_desired_state(built) -> None:
     assert (inserts["support_entitlement"] != "none").all() and inserts["name"].notna().all()
     assert inserts["golden_customer_id"].is_unique
     # Zendesk names are unique case-insensitively: no update proposes a name another organization holds
-    taken = orgs.groupby(orgs["organization_name"].str.lower())["support_organization_id"].apply(set).to_dict()
+    taken = (
+        orgs.groupby(orgs["organization_name"].str.lower())["support_organization_id"].apply(set).to_dict()
+    )
     for row in existing.itertuples(index=False):
         holders = taken.get(row.name.lower(), set()) - {row.support_organization_id}
-        assert not holders or row.name == current.loc[int(row.support_organization_id), "organization_name"], row
+        assert (
+            not holders or row.name == current.loc[int(row.support_organization_id), "organization_name"]
+        ), row
     flagged = inserts[inserts["has_name_conflict"]]
-    assert all(name.lower() in taken for name in flagged["name"] if not (inserts["name"].str.lower() == name.lower()).sum() > 1)
+    assert all(
+        name.lower() in taken
+        for name in flagged["name"]
+        if not (inserts["name"].str.lower() == name.lower()).sum() > 1
+    )
     # the golden name goes to one organization per golden customer
     assert existing.groupby("golden_customer_id")["is_primary_organization"].sum().eq(1).all()
 
 
 # -- business activity flows through (mutates the sandbox: keep last) ---------------------------------
 
+
 def test_upgrade_changes_the_contract_and_reaches_drift_and_sync(built) -> None:
     admin, warehouse, run, work = built
     before = frame(warehouse, "select * from marts.golden_contracts")
     drift_before = frame(warehouse, "select * from marts.entitlement_drift")
-    clean_goldens = set(
-        drift_before.loc[drift_before["is_linked_to_billing"], "golden_customer_id"]
-    ) - set(drift_before.loc[drift_before["is_drifted"], "golden_customer_id"])
+    clean_goldens = set(drift_before.loc[drift_before["is_linked_to_billing"], "golden_customer_id"]) - set(
+        drift_before.loc[drift_before["is_drifted"], "golden_customer_id"]
+    )
     # candidates: the contract that sets the entitlement of a golden customer whose orgs are in sync
     candidates = before[before["is_entitlement_contract"] & before["golden_customer_id"].isin(clean_goldens)]
     upgraded = None
@@ -305,21 +355,36 @@ def test_upgrade_changes_the_contract_and_reaches_drift_and_sync(built) -> None:
     new = frame(warehouse, f"select * from marts.golden_contracts where contract_id = '{upgraded}'").iloc[0]
     assert new["plan_rank"] == old["plan_rank"] + 1 and new["plan_code"] != old["plan_code"]
     assert new["support_entitlement"] != old["support_entitlement"]
-    assert new["is_entitlement_contract"] and new["customer_support_entitlement"] == new["support_entitlement"]
+    assert (
+        new["is_entitlement_contract"] and new["customer_support_entitlement"] == new["support_entitlement"]
+    )
     assert not new["support_entitlement_matches"]
 
-    drift = frame(warehouse, f"select * from marts.entitlement_drift where golden_customer_id = '{old['golden_customer_id']}'")
+    drift = frame(
+        warehouse,
+        f"select * from marts.entitlement_drift where golden_customer_id = '{old['golden_customer_id']}'",
+    )
     assert len(drift) >= 1 and drift["is_drifted"].all()
-    assert (drift["drift_kind"] == "stale_lower").all() and (drift["expected_entitlement"] == new["support_entitlement"]).all()
+    assert (drift["drift_kind"] == "stale_lower").all() and (
+        drift["expected_entitlement"] == new["support_entitlement"]
+    ).all()
 
-    sync = frame(warehouse, f"select * from marts.sync_support_organizations where golden_customer_id = '{old['golden_customer_id']}'")
-    assert set(sync["support_organization_id"].astype(int)) == set(drift["support_organization_id"].astype(int))
+    sync = frame(
+        warehouse,
+        f"select * from marts.sync_support_organizations where golden_customer_id = '{old['golden_customer_id']}'",
+    )
+    assert set(sync["support_organization_id"].astype(int)) == set(
+        drift["support_organization_id"].astype(int)
+    )
     assert (sync["operation"] == "update").all()
-    assert (sync["support_entitlement"] == new["support_entitlement"]).all() and (sync["plan"] == new["plan_code"]).all()
+    assert (sync["support_entitlement"] == new["support_entitlement"]).all() and (
+        sync["plan"] == new["plan_code"]
+    ).all()
     assert sync["changed_fields"].map(lambda f: {"plan", "support_entitlement"} <= set(f.split(","))).all()
 
 
 # -- PostgreSQL -------------------------------------------------------------------------------------
+
 
 @pytest.mark.postgres
 def test_contract_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
@@ -341,9 +406,14 @@ def test_contract_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
         assert contracts == subscriptions
         truth = {row["organization_id"]: row["is_stale"] for row in admin.truth("entitlements")}
         drift = warehouse.read_frame("select * from marts.entitlement_drift where is_linked_to_billing")
-        agree = sum(truth[int(o)] == bool(d) for o, d in zip(drift["support_organization_id"], drift["is_drifted"], strict=True))
+        agree = sum(
+            truth[int(o)] == bool(d)
+            for o, d in zip(drift["support_organization_id"], drift["is_drifted"], strict=True)
+        )
         assert agree / len(drift) >= 0.98
         columns = set(warehouse.read_frame("select * from marts.sync_support_organizations limit 0").columns)
-        assert columns - SYNC_META_COLUMNS == {row["sync_column"] for row in read_seed("support_field_mapping")}
+        assert columns - SYNC_META_COLUMNS == {
+            row["sync_column"] for row in read_seed("support_field_mapping")
+        }
         [(rows,)] = warehouse.query("select count(*) from marts.kpi_entitlement_accuracy")
         assert rows == 1

@@ -32,7 +32,12 @@ from transform.identity_step import resolve_identities
 DBT = Path(sys.executable).with_name("dbt")
 MARTS = ["path:models/marts/customers"]
 # Company-shaped truth tables (the truth also lists people: CRM contacts, support users).
-COMPANY_TABLES = {("billing", "customers"), ("crm", "companies"), ("erp", "customers"), ("support", "organizations")}
+COMPANY_TABLES = {
+    ("billing", "customers"),
+    ("crm", "companies"),
+    ("erp", "customers"),
+    ("support", "organizations"),
+}
 # sync_erp_customers column -> customer field of the ownership seed (mirrors macros/erp_customer_fields.sql).
 SYNC_COLUMNS = {
     "display_name": "legal_name",
@@ -50,10 +55,16 @@ SYNC_COLUMNS = {
 
 
 def dbt(warehouse: Warehouse, work: Path, command: str, select: list[str], *extra: str) -> None:
-    args = dbt_args(command, select=select) + ["--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    args = dbt_args(command, select=select) + [
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     args += list(extra)
-    result = subprocess.run([str(DBT), *args], env=os.environ | dbt_env(warehouse), capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [str(DBT), *args], env=os.environ | dbt_env(warehouse), capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 
@@ -84,7 +95,9 @@ def truth_keys(admin) -> dict[tuple[str, str], str]:
 
 
 def crosswalk(warehouse: Warehouse) -> dict[tuple[str, str], str]:
-    rows = warehouse.query("select source_system, source_id, golden_customer_id from marts.customer_crosswalk")
+    rows = warehouse.query(
+        "select source_system, source_id, golden_customer_id from marts.customer_crosswalk"
+    )
     return {(system, source_id): golden for system, source_id, golden in rows}
 
 
@@ -143,7 +156,9 @@ def test_survivorship_follows_the_ownership_seed(built) -> None:
         "where c.ownership_rank < a.ownership_rank"
     )
     assert passed_over == 0
-    fields = {field for (field,) in warehouse.query("select distinct field from marts.golden_customer_attributes")}
+    fields = {
+        field for (field,) in warehouse.query("select distinct field from marts.golden_customer_attributes")
+    }
     assert fields == set(seed)
     # The ERP owns the legal name: whenever the cluster has an ERP record, it wins.
     assert seed["legal_name"]["owner_system"] == "erp"
@@ -154,16 +169,24 @@ def test_survivorship_follows_the_ownership_seed(built) -> None:
     assert with_erp > 200 and from_erp == with_erp
     # Every `<field>_source` is the system of the attribute row it was pivoted from.
     golden = warehouse.read_frame("select * from marts.golden_customers")
-    attributes = warehouse.read_frame("select golden_customer_id, field, source_system from marts.golden_customer_attributes")
+    attributes = warehouse.read_frame(
+        "select golden_customer_id, field, source_system from marts.golden_customer_attributes"
+    )
     source_of = {(g, f): s for g, f, s in attributes.itertuples(index=False)}
     for row in golden.to_dict("records"):
         for field in seed:
             column = f"{field}_source"
             expected = source_of.get((row["golden_customer_id"], field))
-            assert (row[column] if isinstance(row[column], str) else None) == expected, (row["golden_customer_id"], field)
+            assert (row[column] if isinstance(row[column], str) else None) == expected, (
+                row["golden_customer_id"],
+                field,
+            )
     # Owners win where present: CRM owns display_name and phone, billing owns billing_email.
-    for field, column in (("display_name", "display_name_source"), ("phone", "phone_source"),
-                          ("billing_email", "billing_email_source")):
+    for field, column in (
+        ("display_name", "display_name_source"),
+        ("phone", "phone_source"),
+        ("billing_email", "billing_email_source"),
+    ):
         owner = seed[field]["owner_system"]
         [(bad,)] = warehouse.query(
             f"select count(*) from marts.golden_customers g where {owner}_record_count > 0 and {column} <> '{owner}' "
@@ -235,12 +258,22 @@ def test_sync_erp_customers_carries_only_what_the_erp_does_not_own(built) -> Non
         assert inserts[column].notna().all(), column
     # Scope: every golden customer with an ERP record or a billing relationship, never a prospect.
     golden = warehouse.read_frame("select * from marts.golden_customers")
-    expected = set(golden.loc[golden["erp_customer_id"].notna() | golden["has_billing_relationship"], "golden_customer_id"])
+    expected = set(
+        golden.loc[
+            golden["erp_customer_id"].notna() | golden["has_billing_relationship"], "golden_customer_id"
+        ]
+    )
     assert set(sync["golden_customer_id"]) == expected
-    prospects = set(golden.loc[~golden["has_billing_relationship"] & golden["erp_customer_id"].isna(), "golden_customer_id"])
+    prospects = set(
+        golden.loc[
+            ~golden["has_billing_relationship"] & golden["erp_customer_id"].isna(), "golden_customer_id"
+        ]
+    )
     assert prospects and not prospects & set(sync["golden_customer_id"])
     # An update names exactly the survivor's drifted fields.
-    drift = warehouse.read_frame("select golden_customer_id, field from marts.master_data_drift where action = 'update_erp'")
+    drift = warehouse.read_frame(
+        "select golden_customer_id, field from marts.master_data_drift where action = 'update_erp'"
+    )
     drifted = drift.groupby("golden_customer_id")["field"].apply(lambda s: ",".join(sorted(s))).to_dict()
     updates = sync[sync["operation"] == "update"]
     assert dict(zip(updates["golden_customer_id"], updates["changed_fields"], strict=True)) == drifted
@@ -289,15 +322,21 @@ def test_golden_ids_are_stable_across_a_rerun(built, rerun) -> None:
     assert {before[record] for record in moved} == {merged}
     assert {after[record] for record in moved} == {older}
     new_hashes = dict(warehouse.query("select golden_customer_id, record_hash from marts.sync_erp_customers"))
-    assert {g: h for g, h in new_hashes.items() if g != older} == {g: h for g, h in hashes.items() if g != merged}
+    assert {g: h for g, h in new_hashes.items() if g != older} == {
+        g: h for g, h in hashes.items() if g != merged
+    }
 
 
 def test_a_merge_retires_the_younger_id_as_an_alias(built, rerun) -> None:
     """Two golden ids that are one cluster now: the oldest id survives, the other becomes its alias."""
     _, warehouse, _, _ = built
     _, _, merged, members, older = rerun
-    assert warehouse.query("select alias_id, golden_customer_id from marts.golden_customer_aliases") == [(merged, older)]
-    assert warehouse.query(f"select count(*) from marts.golden_customers where golden_customer_id = '{merged}'") == [(0,)]
+    assert warehouse.query("select alias_id, golden_customer_id from marts.golden_customer_aliases") == [
+        (merged, older)
+    ]
+    assert warehouse.query(
+        f"select count(*) from marts.golden_customers where golden_customer_id = '{merged}'"
+    ) == [(0,)]
     assert warehouse.query(
         f"select source_record_count from marts.golden_customers where golden_customer_id = '{older}'"
     ) == [(members,)]
@@ -317,22 +356,33 @@ def test_drift_and_sync_follow_changes_in_the_sources(built, rerun, sandbox) -> 
     target = sync[(sync["operation"] == "noop")].merge(golden, on="golden_customer_id", suffixes=("", "_g"))
     target = target[target["phone_source"] == "crm"].iloc[0]
     new_phone = "+1 555 0100 777"
-    crm = httpx.Client(base_url=settings.base_url("crm"),
-                       headers={"Authorization": f"Bearer {settings.credentials['crm']['access_token']}"})
-    response = crm.patch(f"/crm/v3/objects/companies/{target['crm_company_id']}", json={"properties": {"phone": new_phone}})
+    crm = httpx.Client(
+        base_url=settings.base_url("crm"),
+        headers={"Authorization": f"Bearer {settings.credentials['crm']['access_token']}"},
+    )
+    response = crm.patch(
+        f"/crm/v3/objects/companies/{target['crm_company_id']}", json={"properties": {"phone": new_phone}}
+    )
     assert response.status_code == 200, response.text
     # 2. the ERP customer of an update gets the golden values, as the reverse ETL would write them
     fixed = sync[sync["operation"] == "update"].iloc[0]
     body = {
         prop: fixed[column]
-        for column, prop in (("email", "email"), ("phone_number", "phoneNumber"), ("website", "website"),
-                             ("salesperson_code", "salespersonCode"))
+        for column, prop in (
+            ("email", "email"),
+            ("phone_number", "phoneNumber"),
+            ("website", "website"),
+            ("salesperson_code", "salespersonCode"),
+        )
         if isinstance(fixed[column], str)
     }
     erp = httpx.Client(headers={"Authorization": f"Bearer {settings.credentials['erp']['access_token']}"})
     company = settings.credentials["erp"]["company_id"]
-    response = erp.patch(f"{settings.erp_api_root()}/companies({company})/customers({fixed['erp_customer_id']})",
-                         json=body, headers={"If-Match": fixed["odata_etag"]})
+    response = erp.patch(
+        f"{settings.erp_api_root()}/companies({company})/customers({fixed['erp_customer_id']})",
+        json=body,
+        headers={"If-Match": fixed["odata_etag"]},
+    )
     assert response.status_code == 200, response.text
 
     retired = warehouse.query("select alias_id, retired_at from marts.golden_customer_aliases")
@@ -380,6 +430,8 @@ def test_customer_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
             "from marts.golden_customers where erp_record_count > 0"
         )
         assert with_erp > 200 and from_erp == with_erp
-        operations = dict(warehouse.query("select operation, count(*) from marts.sync_erp_customers group by 1"))
+        operations = dict(
+            warehouse.query("select operation, count(*) from marts.sync_erp_customers group by 1")
+        )
         assert set(operations) == {"insert", "update", "noop"}
         assert warehouse.query("select count(*) from marts.kpi_duplicate_customers") == [(1,)]

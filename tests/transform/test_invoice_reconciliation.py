@@ -41,20 +41,36 @@ MODELS = ["invoice_reconciliation", "sync_erp_invoices", "kpi_invoice_exceptions
 MIN_AGREEMENT = 0.98
 
 
-def dbt(warehouse: Warehouse, work: Path, command: str, select: list[str], *, full_refresh: bool = False,
-        exclude: list[str] | None = None, extra: list[str] | None = None) -> None:
+def dbt(
+    warehouse: Warehouse,
+    work: Path,
+    command: str,
+    select: list[str],
+    *,
+    full_refresh: bool = False,
+    exclude: list[str] | None = None,
+    extra: list[str] | None = None,
+) -> None:
     args = dbt_args(command, select=select, exclude=exclude, full_refresh=full_refresh)
     args += ["--target-path", str(work / "target"), "--log-path", str(work / "logs"), *(extra or [])]
-    result = subprocess.run([str(DBT), *args], env=os.environ | dbt_env(warehouse), capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [str(DBT), *args], env=os.environ | dbt_env(warehouse), capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-2000:]
 
 
 def transform(warehouse: Warehouse, work: Path, *, full_refresh: bool = False) -> None:
     # Seeds and models upstream, without their tests: those have their own test file, and eager
     # indirect selection would also pick up other marts' tests that touch staging.
-    dbt(warehouse, work, "build", UPSTREAM, exclude=["path:models/marts"], full_refresh=full_refresh,
-        extra=["--resource-type", "seed", "--resource-type", "model"])
+    dbt(
+        warehouse,
+        work,
+        "build",
+        UPSTREAM,
+        exclude=["path:models/marts"],
+        full_refresh=full_refresh,
+        extra=["--resource-type", "seed", "--resource-type", "model"],
+    )
     resolve_identities(warehouse)
     dbt(warehouse, work, "build", RECONCILIATION, full_refresh=full_refresh)
 
@@ -74,7 +90,9 @@ def reconciliation(warehouse: Warehouse) -> pd.DataFrame:
 def agreement(model: pd.DataFrame, truth: list[dict]) -> tuple[float, pd.DataFrame]:
     """Share of truth documents whose status the model got right, and the confusion table."""
     expected = pd.DataFrame(truth)[["billing_document_id", "expected_status"]]
-    joined = expected.merge(model[["billing_document_id", "reconciliation_status"]], on="billing_document_id", how="left")
+    joined = expected.merge(
+        model[["billing_document_id", "reconciliation_status"]], on="billing_document_id", how="left"
+    )
     joined["reconciliation_status"] = joined["reconciliation_status"].fillna("<absent>")
     confusion = pd.crosstab(joined["expected_status"], joined["reconciliation_status"])
     return float((joined["expected_status"] == joined["reconciliation_status"]).mean()), confusion
@@ -103,7 +121,9 @@ def test_status_agrees_with_truth(built) -> None:
     found = {s for s in model["reconciliation_status"]}
     for status in {row["expected_status"] for row in truth}:
         assert status in found, status
-        assert confusion.loc[status].get(status, 0) > 0, f"{status} never found where truth has it\n{confusion}"
+        assert confusion.loc[status].get(status, 0) > 0, (
+            f"{status} never found where truth has it\n{confusion}"
+        )
     # one row per billing document, and every truth document is there
     assert model["billing_document_id"].is_unique
     assert {row["billing_document_id"] for row in truth} <= set(model["billing_document_id"])
@@ -114,9 +134,14 @@ def test_wrong_customer_means_another_real_customer(built) -> None:
     admin, warehouse, _, _ = built
     keys = {(row["system"], str(row["source_id"])): row["customer_key"] for row in admin.truth("customers")}
     posted = reconciliation(warehouse).dropna(subset=["erp_customer_id"])
-    same = [keys[("billing", b)] == keys[("erp", e)] for b, e in zip(posted["billing_customer_id"], posted["erp_customer_id"], strict=True)]
+    same = [
+        keys[("billing", b)] == keys[("erp", e)]
+        for b, e in zip(posted["billing_customer_id"], posted["erp_customer_id"], strict=True)
+    ]
     wrong = (posted["reconciliation_status"] == "wrong_customer").tolist()
-    mistakes = [(doc, s, w) for doc, s, w in zip(posted["billing_document_id"], same, wrong, strict=True) if s == w]
+    mistakes = [
+        (doc, s, w) for doc, s, w in zip(posted["billing_document_id"], same, wrong, strict=True) if s == w
+    ]
     assert not mistakes, mistakes[:10]
 
 
@@ -141,10 +166,25 @@ def test_missing_documents_are_inserted_on_the_right_customer(built) -> None:
     # payload: external document number is the billing id, amounts add up, line amounts match the total
     inserts = sync[sync["operation"] == "insert"]
     assert (inserts["external_document_number"] == inserts.index).all()
-    cents = inserts[["amount_excluding_tax", "tax_amount", "amount_including_tax", "line_unit_price",
-                     "line_discount_amount"]].astype(float).mul(100).round().astype("int64")
+    cents = (
+        inserts[
+            [
+                "amount_excluding_tax",
+                "tax_amount",
+                "amount_including_tax",
+                "line_unit_price",
+                "line_discount_amount",
+            ]
+        ]
+        .astype(float)
+        .mul(100)
+        .round()
+        .astype("int64")
+    )
     assert (cents["amount_excluding_tax"] + cents["tax_amount"] == cents["amount_including_tax"]).all()
-    line_net = inserts["line_quantity"].astype("int64") * cents["line_unit_price"] - cents["line_discount_amount"]
+    line_net = (
+        inserts["line_quantity"].astype("int64") * cents["line_unit_price"] - cents["line_discount_amount"]
+    )
     assert (line_net == cents["amount_excluding_tax"]).all()
     assert sync["record_hash"].is_unique
 
@@ -198,7 +238,9 @@ def test_late_posting_turns_late_incrementally_and_equals_a_full_rebuild(built) 
         for model in MODELS:
             pair = (f"incremental_copy.{model}", f"marts.{model}")
             for a, b in (pair, pair[::-1]):
-                (extra,) = con.execute(f"select count(*) from (select * from {a} except select * from {b})").fetchone()
+                (extra,) = con.execute(
+                    f"select count(*) from (select * from {a} except select * from {b})"
+                ).fetchone()
                 assert extra == 0, f"{a} has {extra} rows that {b} lacks"
 
 
@@ -227,9 +269,19 @@ def test_void_documents_are_not_postable(built, tmp_path: Path) -> None:
         )
     dbt(copy, work, "run", RECONCILIATION)
     rows = reconciliation(copy).set_index("billing_document_id")
-    assert rows.loc[unposted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == ["not_postable", "none", False]
-    assert rows.loc[posted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == ["not_postable", "review", True]
-    sync = copy.read_frame("select billing_document_id, operation from marts.sync_erp_invoices").set_index("billing_document_id")
+    assert rows.loc[unposted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == [
+        "not_postable",
+        "none",
+        False,
+    ]
+    assert rows.loc[posted, ["reconciliation_status", "action_needed", "is_exception"]].tolist() == [
+        "not_postable",
+        "review",
+        True,
+    ]
+    sync = copy.read_frame("select billing_document_id, operation from marts.sync_erp_invoices").set_index(
+        "billing_document_id"
+    )
     assert unposted not in sync.index
     assert sync.loc[posted, "operation"] == "review"
 
@@ -248,7 +300,9 @@ def test_reconciliation_builds_on_postgres(sandbox, tmp_path: Path) -> None:
         dbt(warehouse, tmp_path, "run", RECONCILIATION)  # the incremental path compiles and runs too
         share, confusion = agreement(reconciliation(warehouse), admin.truth("invoices"))
         assert share >= MIN_AGREEMENT, confusion.to_string()
-        [(inserts,)] = warehouse.query("select count(*) from marts.sync_erp_invoices where operation = 'insert'")
+        [(inserts,)] = warehouse.query(
+            "select count(*) from marts.sync_erp_invoices where operation = 'insert'"
+        )
         [(missing,)] = warehouse.query(
             "select count(*) from marts.invoice_reconciliation where reconciliation_status = 'missing_in_erp'"
         )

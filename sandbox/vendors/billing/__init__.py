@@ -84,13 +84,20 @@ class BillingVendor(Vendor):
         if not key:
             return error_response(401, NO_KEY_MESSAGE, type_="invalid_request_error")
         if key != self.credentials["api_key"]:
-            return error_response(401, f"Invalid API Key provided: {masked_key(key)}", type_="invalid_request_error")
+            return error_response(
+                401, f"Invalid API Key provided: {masked_key(key)}", type_="invalid_request_error"
+            )
         return None
 
     def error(self, status: int, code: str, message: str) -> Response:
         if status == 429:
-            return error_response(429, "Request rate limit exceeded. Learn more about rate limits here "
-                                  "https://stripe.com/docs/rate-limits.", type_="invalid_request_error", code="rate_limit")
+            return error_response(
+                429,
+                "Request rate limit exceeded. Learn more about rate limits here "
+                "https://stripe.com/docs/rate-limits.",
+                type_="invalid_request_error",
+                code="rate_limit",
+            )
         if status >= 500:
             return error_response(status, message, type_="api_error")
         if status == 404 and code == "resource_missing" and message.startswith("Unrecognized request URL"):
@@ -105,14 +112,18 @@ class BillingVendor(Vendor):
     def simulation_kinds(self) -> dict[str, Callable[[random.Random], list[dict]]]:
         return BillingSimulation(self.writer).kinds()
 
-    def on_new_customer(self, customer: Customer, contracts: list[Contract], invoices: list[Invoice], rng: random.Random) -> list[dict]:
+    def on_new_customer(
+        self, customer: Customer, contracts: list[Contract], invoices: list[Invoice], rng: random.Random
+    ) -> list[dict]:
         now = self.now()
         by_contract: dict[str, list[Invoice]] = {}
         for invoice in invoices:
             by_contract.setdefault(invoice.contract_key, []).append(invoice)
         rows = BillingRows()
         events = HistoryEvents(window_start=now - EVENT_WINDOW)
-        render_customer(customer, contracts, by_contract, rng, now, self.renderer, rows, events, allow_duplicate=False)
+        render_customer(
+            customer, contracts, by_contract, rng, now, self.renderer, rows, events, allow_duplicate=False
+        )
         changes = []
         for name in ("customers", "subscriptions", "invoices", "charges", "credit_notes"):
             for row in getattr(rows, name):
@@ -125,7 +136,12 @@ class BillingVendor(Vendor):
     # -- truth -----------------------------------------------------------------------------------
     def truth_parties(self) -> list[dict]:
         return [
-            {"system": "billing", "table": "customers", "source_id": row["id"], "customer_key": row["_customer"]}
+            {
+                "system": "billing",
+                "table": "customers",
+                "source_id": row["id"],
+                "customer_key": row["_customer"],
+            }
             for row in self.store[TABLE_PREFIX + "customers"].rows.values()
             if row.get("_customer")
         ]

@@ -34,10 +34,30 @@ EXPANDABLE = {
     "charge": "charges",
     "product": "products",
 }
-CUSTOMER_FIELDS = {"address", "description", "email", "metadata", "name", "phone", "preferred_locales", "tax_exempt"}
+CUSTOMER_FIELDS = {
+    "address",
+    "description",
+    "email",
+    "metadata",
+    "name",
+    "phone",
+    "preferred_locales",
+    "tax_exempt",
+}
 ADDRESS_FIELDS = {"city", "country", "line1", "line2", "postal_code", "state"}
 TAX_EXEMPT = ("exempt", "none", "reverse")
-SUBSCRIPTION_STATUSES = {"active", "all", "canceled", "ended", "incomplete", "incomplete_expired", "past_due", "paused", "trialing", "unpaid"}
+SUBSCRIPTION_STATUSES = {
+    "active",
+    "all",
+    "canceled",
+    "ended",
+    "incomplete",
+    "incomplete_expired",
+    "past_due",
+    "paused",
+    "trialing",
+    "unpaid",
+}
 INVOICE_STATUSES = {"draft", "open", "paid", "uncollectible", "void"}
 
 
@@ -56,8 +76,12 @@ COLLECTIONS = {
         Collection("customers", "customer", frozenset({"email", "test_clock"})),
         Collection("products", "product", frozenset({"active", "ids", "shippable", "url"})),
         Collection("prices", "price", frozenset({"active", "currency", "product", "type", "lookup_keys"})),
-        Collection("subscriptions", "subscription", frozenset({"customer", "price", "status", "collection_method"})),
-        Collection("invoices", "invoice", frozenset({"customer", "subscription", "status", "collection_method"})),
+        Collection(
+            "subscriptions", "subscription", frozenset({"customer", "price", "status", "collection_method"})
+        ),
+        Collection(
+            "invoices", "invoice", frozenset({"customer", "subscription", "status", "collection_method"})
+        ),
         Collection("charges", "charge", frozenset({"customer", "payment_intent"})),
         Collection("credit_notes", "credit note", frozenset({"customer", "invoice"})),
         Collection("events", "event", frozenset({"type", "types", "delivery_success"})),
@@ -87,7 +111,9 @@ def _matcher(collection: str, params: dict) -> Callable[[dict], bool]:
     if collection == "subscriptions":
         status = params.get("status")
         if status is not None and status not in SUBSCRIPTION_STATUSES:
-            raise invalid(f"Invalid status: must be one of {', '.join(sorted(SUBSCRIPTION_STATUSES))}", param="status")
+            raise invalid(
+                f"Invalid status: must be one of {', '.join(sorted(SUBSCRIPTION_STATUSES))}", param="status"
+            )
         if status is None:
             checks.append(lambda r: r["status"] != "canceled")  # Stripe's default hides canceled
         elif status == "ended":
@@ -98,7 +124,9 @@ def _matcher(collection: str, params: dict) -> Callable[[dict], bool]:
             checks.append(lambda r, p=params["price"]: r["price"] == p)
     if collection == "invoices" and "status" in params:
         if params["status"] not in INVOICE_STATUSES:
-            raise invalid(f"Invalid status: must be one of {', '.join(sorted(INVOICE_STATUSES))}", param="status")
+            raise invalid(
+                f"Invalid status: must be one of {', '.join(sorted(INVOICE_STATUSES))}", param="status"
+            )
         checks.append(lambda r, s=params["status"]: r["status"] == s)
     if collection == "credit_notes" and "invoice" in params:
         checks.append(lambda r, i=params["invoice"]: r["invoice"] == i)
@@ -113,7 +141,9 @@ def _matcher(collection: str, params: dict) -> Callable[[dict], bool]:
     return lambda row: all(check(row) for check in checks)
 
 
-def _take(rows: Iterator[dict], keep: Callable[[dict], bool], lower: int | None, upper: int | None, n: int) -> list[dict]:
+def _take(
+    rows: Iterator[dict], keep: Callable[[dict], bool], lower: int | None, upper: int | None, n: int
+) -> list[dict]:
     out = []
     for row in rows:
         created = row["created"]
@@ -151,7 +181,9 @@ class BillingApi:
         ]
         return routes
 
-    def _stripe(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    def _stripe(
+        self, handler: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
                 return await handler(request)
@@ -189,7 +221,11 @@ class BillingApi:
         index, index_lower, index_upper = "created", lower, upper
         for narrowing in ("customer", "subscription"):
             if narrowing in params:
-                index, index_lower, index_upper = f"_by_{narrowing}", f"{params[narrowing]}|", f"{params[narrowing]}|~"
+                index, index_lower, index_upper = (
+                    f"_by_{narrowing}",
+                    f"{params[narrowing]}|",
+                    f"{params[narrowing]}|~",
+                )
                 break
 
         def position(object_id: str, param: str) -> tuple:
@@ -199,7 +235,12 @@ class BillingApi:
             return (row[index], object_id)
 
         if page.ending_before:
-            rows = table.scan(index, after=position(page.ending_before, "ending_before"), lower=index_lower, upper=index_upper)
+            rows = table.scan(
+                index,
+                after=position(page.ending_before, "ending_before"),
+                lower=index_lower,
+                upper=index_upper,
+            )
             found = _take(rows, keep, lower, upper, page.limit + 1)
             has_more = len(found) > page.limit
             found = found[: page.limit][::-1]
@@ -215,7 +256,7 @@ class BillingApi:
 
     def expand(self, objects: list[dict], paths: list[str], prefix: str = "") -> None:
         for path in paths:
-            attribute = path[len(prefix):] if path.startswith(prefix) else None
+            attribute = path[len(prefix) :] if path.startswith(prefix) else None
             if attribute == "tiers":  # includable, not expandable: prices omit tiers unless asked
                 for obj in objects:
                     if obj.get("object") == "price":
@@ -252,7 +293,9 @@ class BillingApi:
         params = self.query(request)
         reject_unknown(params, {"subscription", "limit", "starting_after", "ending_before", "expand"})
         if "subscription" not in params:
-            raise invalid("Missing required param: subscription.", param="subscription", code="parameter_missing")
+            raise invalid(
+                "Missing required param: subscription.", param="subscription", code="parameter_missing"
+            )
         sub = self.table("subscriptions").get(params["subscription"])
         if sub is None:
             raise missing("subscription", params["subscription"], "subscription")
@@ -267,7 +310,9 @@ class BillingApi:
         if row is None:
             raise missing("invoice", invoice_id, "invoice")
         lines = [self.vendor.renderer.line_item(row)]
-        return JSONResponse(self._static_page(lines, params, f"/v1/invoices/{invoice_id}/lines", "invoice line item"))
+        return JSONResponse(
+            self._static_page(lines, params, f"/v1/invoices/{invoice_id}/lines", "invoice line item")
+        )
 
     @staticmethod
     def _static_page(items: list[dict], params: dict, url: str, label: str) -> dict:
@@ -301,8 +346,10 @@ class BillingApi:
     async def _form(self, request: Request) -> tuple[bytes, dict]:
         content_type = request.headers.get("content-type", "application/x-www-form-urlencoded")
         if not content_type.startswith("application/x-www-form-urlencoded"):
-            raise invalid(f"Invalid request: unsupported Content-Type {content_type}. If error persists and you need "
-                          "assistance, please contact support@stripe.com.")
+            raise invalid(
+                f"Invalid request: unsupported Content-Type {content_type}. If error persists and you need "
+                "assistance, please contact support@stripe.com."
+            )
         raw = await request.body()
         try:
             text = raw.decode()
@@ -310,7 +357,9 @@ class BillingApi:
             raise invalid("Invalid request: the body is not valid UTF-8.") from None
         return raw, parse_params(text)
 
-    async def _idempotent(self, request: Request, handler: Callable[[Request, dict, str | None], JSONResponse]) -> Response:
+    async def _idempotent(
+        self, request: Request, handler: Callable[[Request, dict, str | None], JSONResponse]
+    ) -> Response:
         """Same key + same request replays the saved response; a different request is an error."""
         raw, params = await self._form(request)
         key = request.headers.get("idempotency-key")
@@ -326,13 +375,23 @@ class BillingApi:
                     f"Try using a key other than '{key}' if you meant to execute a different request.",
                     type_="idempotency_error",
                 )
-            replay = Response(saved["body"].encode(), status_code=saved["status"], media_type="application/json")
+            replay = Response(
+                saved["body"].encode(), status_code=saved["status"], media_type="application/json"
+            )
             replay.headers["Idempotent-Replayed"] = "true"
             return replay
         response = handler(request, params, key)
         if response.status_code < 500:
-            self.store().put(IDEMPOTENCY_TABLE, {"key": key, "fingerprint": fingerprint, "status": response.status_code,
-                                                 "body": bytes(response.body).decode(), "created": self.vendor.now()})
+            self.store().put(
+                IDEMPOTENCY_TABLE,
+                {
+                    "key": key,
+                    "fingerprint": fingerprint,
+                    "status": response.status_code,
+                    "body": bytes(response.body).decode(),
+                    "created": self.vendor.now(),
+                },
+            )
         return response
 
     def _create_customer(self, request: Request, params: dict, key: str | None) -> JSONResponse:
@@ -371,7 +430,11 @@ class BillingApi:
         if isinstance(address, dict):
             for part in address:
                 if part not in ADDRESS_FIELDS:
-                    raise invalid(f"Received unknown parameter: address[{part}]", param=f"address[{part}]", code="parameter_unknown")
+                    raise invalid(
+                        f"Received unknown parameter: address[{part}]",
+                        param=f"address[{part}]",
+                        code="parameter_unknown",
+                    )
             fields["address"] = {part: address.get(part) or None for part in sorted(ADDRESS_FIELDS)}
         elif address == "":
             fields["address"] = None
@@ -394,15 +457,21 @@ class BillingApi:
         return await self._idempotent(request, self._pay)
 
     def _pay(self, request: Request, params: dict, key: str | None) -> JSONResponse:
-        reject_unknown(params, {"expand", "paid_out_of_band", "source", "payment_method", "off_session", "forgive", "mandate"})
+        reject_unknown(
+            params,
+            {"expand", "paid_out_of_band", "source", "payment_method", "off_session", "forgive", "mandate"},
+        )
         invoice_id = request.path_params["id"]
         row = self.table("invoices").get(invoice_id)
         if row is None:
             raise missing("invoice", invoice_id, "id")
         if row["status"] != "open":
-            raise invalid(f"Invoice is already {row['status']}" if row["status"] == "paid" else
-                          f"You can only pay an invoice that is open; this invoice is {row['status']}.",
-                          code="invoice_not_editable" if row["status"] != "paid" else "invoice_already_paid")
+            raise invalid(
+                f"Invoice is already {row['status']}"
+                if row["status"] == "paid"
+                else f"You can only pay an invoice that is open; this invoice is {row['status']}.",
+                code="invoice_not_editable" if row["status"] != "paid" else "invoice_already_paid",
+            )
         # The sandbox card always goes through when a person presses "pay"; simulated retries may fail.
         self.vendor.writer.pay(row, succeed=True, rng=random.Random(invoice_id))
         return self._respond_object("invoices", self.table("invoices").get(invoice_id), params)

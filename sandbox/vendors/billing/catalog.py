@@ -82,10 +82,20 @@ def price_rows() -> list[dict]:
                 boundary = TIERED_PLANS.get(plan)
                 tiers = (
                     [
-                        {"flat_amount": None, "flat_amount_decimal": None, "unit_amount": unit,
-                         "unit_amount_decimal": str(unit), "up_to": boundary},
-                        {"flat_amount": None, "flat_amount_decimal": None, "unit_amount": unit,
-                         "unit_amount_decimal": str(unit), "up_to": None},
+                        {
+                            "flat_amount": None,
+                            "flat_amount_decimal": None,
+                            "unit_amount": unit,
+                            "unit_amount_decimal": str(unit),
+                            "up_to": boundary,
+                        },
+                        {
+                            "flat_amount": None,
+                            "flat_amount_decimal": None,
+                            "unit_amount": unit,
+                            "unit_amount_decimal": str(unit),
+                            "up_to": None,
+                        },
                     ]
                     if boundary
                     else None

@@ -15,14 +15,28 @@ NO_KEY_MESSAGE = (
 class StripeError(Exception):
     """Raised by handlers; rendered by `error_response` in Stripe's shape."""
 
-    def __init__(self, status: int, message: str, *, type_: str = "invalid_request_error",
-                 code: str | None = None, param: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type_: str = "invalid_request_error",
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.type, self.code, self.param = status, message, type_, code, param
 
 
-def error_response(status: int, message: str, *, type_: str, code: str | None = None, param: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    message: str,
+    *,
+    type_: str,
+    code: str | None = None,
+    param: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body: dict = {"type": type_, "message": message}
     if code:
         body["code"] = code
@@ -39,7 +53,9 @@ def from_exception(exc: StripeError) -> JSONResponse:
     return error_response(exc.status, exc.message, type_=exc.type, code=exc.code, param=exc.param)
 
 
-def invalid(message: str, param: str | None = None, code: str | None = None, status: int = 400) -> StripeError:
+def invalid(
+    message: str, param: str | None = None, code: str | None = None, status: int = 400
+) -> StripeError:
     return StripeError(status, message, code=code, param=param)
 
 

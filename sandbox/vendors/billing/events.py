@@ -16,12 +16,29 @@ from sandbox.world import DAY
 EVENT_WINDOW = 30 * DAY  # GET /v1/events only returns the last 30 days
 
 # The invoice as seen by each lifecycle event before it was paid.
-INVOICE_DRAFT = {"status": "draft", "amount_paid": 0, "paid_at": None, "attempt_count": 0, "charge": None,
-                 "marked_uncollectible_at": None}
-INVOICE_FINALIZED = {"status": "open", "amount_paid": 0, "paid_at": None, "attempt_count": 0, "charge": None,
-                     "marked_uncollectible_at": None}
-SUBSCRIPTION_AS_CREATED = {"canceled_at": None, "ended_at": None, "cancel_at": None, "cancel_at_period_end": False,
-                           "cancellation_reason": None}
+INVOICE_DRAFT = {
+    "status": "draft",
+    "amount_paid": 0,
+    "paid_at": None,
+    "attempt_count": 0,
+    "charge": None,
+    "marked_uncollectible_at": None,
+}
+INVOICE_FINALIZED = {
+    "status": "open",
+    "amount_paid": 0,
+    "paid_at": None,
+    "attempt_count": 0,
+    "charge": None,
+    "marked_uncollectible_at": None,
+}
+SUBSCRIPTION_AS_CREATED = {
+    "canceled_at": None,
+    "ended_at": None,
+    "cancel_at": None,
+    "cancel_at_period_end": False,
+    "cancellation_reason": None,
+}
 
 
 def event_row(
@@ -50,9 +67,18 @@ def event_row(
 
 
 HISTORY_TYPES = [
-    "customer.created", "customer.subscription.created", "customer.subscription.updated", "customer.subscription.deleted",
-    "invoice.created", "invoice.finalized", "invoice.paid", "invoice.payment_failed", "invoice.marked_uncollectible",
-    "charge.succeeded", "charge.failed", "credit_note.created",
+    "customer.created",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "invoice.created",
+    "invoice.finalized",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "invoice.marked_uncollectible",
+    "charge.succeeded",
+    "charge.failed",
+    "credit_note.created",
 ]
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -81,13 +107,27 @@ class HistoryEvents:
 
     def add(self, event_type: str, created: int, table: str, snapshot: dict, **kwargs) -> None:
         if created >= self.window_start:
-            self.rows.append(event_row(history_event_id(event_type, snapshot["id"], created), event_type, created, table, snapshot, **kwargs))
+            self.rows.append(
+                event_row(
+                    history_event_id(event_type, snapshot["id"], created),
+                    event_type,
+                    created,
+                    table,
+                    snapshot,
+                    **kwargs,
+                )
+            )
 
     def customer(self, row: dict) -> None:
         self.add("customer.created", row["created"], "customers", row)
 
-    def subscription(self, row: dict, plan_changes: list[tuple[int, str]], render_items: Callable[[dict, str], dict],
-                     failed_at: int | None) -> None:
+    def subscription(
+        self,
+        row: dict,
+        plan_changes: list[tuple[int, str]],
+        render_items: Callable[[dict, str], dict],
+        failed_at: int | None,
+    ) -> None:
         """created / plan changes / scheduled cancellation / past_due / deletion of one subscription.
 
         `plan_changes` is [(when, price before the change)] in time order.
@@ -95,16 +135,41 @@ class HistoryEvents:
         created_state = dict(SUBSCRIPTION_AS_CREATED, status="trialing" if row["trial_end"] else "active")
         first_price = plan_changes[0][1] if plan_changes else row["price"]
         for when, previous_price in plan_changes:
-            self.add("customer.subscription.updated", when, "subscriptions", row,
-                     previous={"items": render_items(row, previous_price)})
-        self.add("customer.subscription.created", row["created"], "subscriptions", row,
-                 overrides=dict(created_state, price=first_price))
+            self.add(
+                "customer.subscription.updated",
+                when,
+                "subscriptions",
+                row,
+                previous={"items": render_items(row, previous_price)},
+            )
+        self.add(
+            "customer.subscription.created",
+            row["created"],
+            "subscriptions",
+            row,
+            overrides=dict(created_state, price=first_price),
+        )
         if row["cancel_at_period_end"]:
-            self.add("customer.subscription.updated", row["canceled_at"], "subscriptions", row,
-                     previous={"cancel_at": None, "cancel_at_period_end": False, "canceled_at": None,
-                               "cancellation_details": {"comment": None, "feedback": None, "reason": None}})
+            self.add(
+                "customer.subscription.updated",
+                row["canceled_at"],
+                "subscriptions",
+                row,
+                previous={
+                    "cancel_at": None,
+                    "cancel_at_period_end": False,
+                    "canceled_at": None,
+                    "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+                },
+            )
         if row["status"] == "past_due" and failed_at is not None:
-            self.add("customer.subscription.updated", failed_at, "subscriptions", row, previous={"status": "active"})
+            self.add(
+                "customer.subscription.updated",
+                failed_at,
+                "subscriptions",
+                row,
+                previous={"status": "active"},
+            )
         if row["status"] == "canceled" and row["ended_at"]:
             self.add("customer.subscription.deleted", row["ended_at"], "subscriptions", row)
 
@@ -114,8 +179,13 @@ class HistoryEvents:
         for attempt, charge in enumerate(charges, start=1):
             if charge["status"] == "failed":
                 self.add("charge.failed", charge["created"], "charges", charge)
-                self.add("invoice.payment_failed", charge["created"], "invoices", row,
-                         overrides=dict(INVOICE_FINALIZED, attempt_count=attempt, charge=charge["id"]))
+                self.add(
+                    "invoice.payment_failed",
+                    charge["created"],
+                    "invoices",
+                    row,
+                    overrides=dict(INVOICE_FINALIZED, attempt_count=attempt, charge=charge["id"]),
+                )
             else:
                 self.add("charge.succeeded", charge["created"], "charges", charge)
                 self.add("invoice.paid", charge["created"], "invoices", row)

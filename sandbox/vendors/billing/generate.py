@@ -63,13 +63,24 @@ def render_customer(
         events.customer(dup)
 
     # Invoice numbers run per customer in creation order, across all its subscriptions.
-    everything = sorted((inv for c in contracts for inv in invoices_by_contract.get(c.key, [])), key=lambda i: (i.created, i.key))
-    first_of_contract = {invoices_by_contract[c.key][0].key for c in contracts if invoices_by_contract.get(c.key)}
+    everything = sorted(
+        (inv for c in contracts for inv in invoices_by_contract.get(c.key, [])),
+        key=lambda i: (i.created, i.key),
+    )
+    first_of_contract = {
+        invoices_by_contract[c.key][0].key for c in contracts if invoices_by_contract.get(c.key)
+    }
     failed_at_by_contract: dict[str, int] = {}
     subscription_ids = {c.key: stripe_id("sub", c.key) for c in contracts}
     for seq, invoice in enumerate(everything, start=1):
         row, charges, credit_note = invoice_rows(
-            invoice, cus, subscription_ids[invoice.contract_key], seq, invoice.key in first_of_contract, rng, now
+            invoice,
+            cus,
+            subscription_ids[invoice.contract_key],
+            seq,
+            invoice.key in first_of_contract,
+            rng,
+            now,
         )
         out.invoices.append(row)
         out.charges.extend(charges)
@@ -90,7 +101,9 @@ def render_customer(
             for when, _plan in contract.changes
             if when <= now
         ]
-        events.subscription(sub, changes, lambda r, p: items_list(renderer, r, p), failed_at_by_contract.get(contract.key))
+        events.subscription(
+            sub, changes, lambda r, p: items_list(renderer, r, p), failed_at_by_contract.get(contract.key)
+        )
 
 
 def generate_rows(world: World, rng: random.Random, renderer: Renderer) -> BillingRows:
@@ -103,6 +116,15 @@ def generate_rows(world: World, rng: random.Random, renderer: Renderer) -> Billi
     out = BillingRows()
     events = HistoryEvents(window_start=SIM_NOW - EVENT_WINDOW)
     for customer in world.customers:
-        render_customer(customer, contracts_by_customer[customer.key], invoices_by_contract, rng, SIM_NOW, renderer, out, events)
+        render_customer(
+            customer,
+            contracts_by_customer[customer.key],
+            invoices_by_contract,
+            rng,
+            SIM_NOW,
+            renderer,
+            out,
+            events,
+        )
     out.events = events.rows
     return out

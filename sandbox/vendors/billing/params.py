@@ -60,7 +60,11 @@ def reject_unknown(params: dict, allowed: set[str]) -> None:
 def as_int(params: dict, name: str, value) -> int:
     if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
         return int(value)
-    raise invalid(f"Invalid integer: {value if isinstance(value, str) else name}", param=name, code="parameter_invalid_integer")
+    raise invalid(
+        f"Invalid integer: {value if isinstance(value, str) else name}",
+        param=name,
+        code="parameter_invalid_integer",
+    )
 
 
 def as_list(params: dict, name: str) -> list[str]:
@@ -91,12 +95,23 @@ def page_params(params: dict) -> Page:
     if "limit" in params:
         limit = as_int(params, "limit", params["limit"])
         if limit < 1:
-            raise invalid("This value must be greater than or equal to 1.", param="limit", code="parameter_invalid_integer")
+            raise invalid(
+                "This value must be greater than or equal to 1.",
+                param="limit",
+                code="parameter_invalid_integer",
+            )
         if limit > 100:
-            raise invalid("This value must be less than or equal to 100.", param="limit", code="parameter_invalid_integer")
+            raise invalid(
+                "This value must be less than or equal to 100.",
+                param="limit",
+                code="parameter_invalid_integer",
+            )
     starting_after, ending_before = params.get("starting_after") or None, params.get("ending_before") or None
     if starting_after and ending_before:
-        raise invalid("You may only specify one of these parameters: ending_before, starting_after.", param="starting_after")
+        raise invalid(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            param="starting_after",
+        )
     for name, value in (("starting_after", starting_after), ("ending_before", ending_before)):
         if value is not None and not isinstance(value, str):
             raise invalid(f"Invalid string: {name}", param=name)

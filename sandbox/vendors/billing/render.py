@@ -147,7 +147,9 @@ class Renderer:
         }
 
     # -- subscriptions ---------------------------------------------------------------------------
-    def _discount(self, percent: int, customer: str, subscription: str, start: int, discount_id: str) -> dict | None:
+    def _discount(
+        self, percent: int, customer: str, subscription: str, start: int, discount_id: str
+    ) -> dict | None:
         if not percent:
             return None
         return {
@@ -219,7 +221,9 @@ class Renderer:
             "default_source": None,
             "default_tax_rates": [],
             "description": None,
-            "discount": self._discount(row["discount_pct"], row["customer"], sub_id, row["start_date"], "di_" + sub_id[4:]),
+            "discount": self._discount(
+                row["discount_pct"], row["customer"], sub_id, row["start_date"], "di_" + sub_id[4:]
+            ),
             "ended_at": row["ended_at"],
             "items": {
                 "object": "list",
@@ -256,13 +260,15 @@ class Renderer:
     def _tax_amounts(self, country: str | None, tax: int, taxable: int) -> list[dict]:
         if not country or not tax:
             return []
-        return [{
-            "amount": tax,
-            "inclusive": False,
-            "tax_rate": TAX_RATES[country]["id"],
-            "taxability_reason": "standard_rated",
-            "taxable_amount": taxable,
-        }]
+        return [
+            {
+                "amount": tax,
+                "inclusive": False,
+                "tax_rate": TAX_RATES[country]["id"],
+                "taxability_reason": "standard_rated",
+                "taxable_amount": taxable,
+            }
+        ]
 
     def line_item(self, row: dict) -> dict:
         discount_id = "di_" + row["subscription"][4:]
@@ -274,7 +280,9 @@ class Renderer:
             "amount_excluding_tax": row["subtotal"],
             "currency": row["currency"],
             "description": f"{row['quantity']} seat{'s' if row['quantity'] != 1 else ''} × {self._product_name(row['price'])}",
-            "discount_amounts": [{"amount": row["discount"], "discount": discount_id}] if row["discount"] else [],
+            "discount_amounts": [{"amount": row["discount"], "discount": discount_id}]
+            if row["discount"]
+            else [],
             "discountable": True,
             "discounts": [],
             "invoice": row["id"],
@@ -341,7 +349,11 @@ class Renderer:
             "default_source": None,
             "default_tax_rates": [],
             "description": None,
-            "discount": self._discount(row["discount_pct"], row["customer"], row["subscription"], row["period_start"], discount_id) if row["discount"] else None,
+            "discount": self._discount(
+                row["discount_pct"], row["customer"], row["subscription"], row["period_start"], discount_id
+            )
+            if row["discount"]
+            else None,
             "discounts": [discount_id] if row["discount"] else [],
             "due_date": None,
             "effective_at": None if draft else row["finalized_at"],
@@ -367,7 +379,11 @@ class Renderer:
             "paid": status == "paid",
             "paid_out_of_band": False,
             "payment_intent": None,
-            "payment_settings": {"default_mandate": None, "payment_method_options": None, "payment_method_types": None},
+            "payment_settings": {
+                "default_mandate": None,
+                "payment_method_options": None,
+                "payment_method_types": None,
+            },
             "period_end": row["period_end"],
             "period_start": row["period_start"],
             "post_payment_credit_notes_amount": row["post_payment_credit_notes_amount"],
@@ -393,7 +409,9 @@ class Renderer:
             "tax": row["tax"] if row["tax_country"] else None,
             "test_clock": None,
             "total": total,
-            "total_discount_amounts": [{"amount": row["discount"], "discount": discount_id}] if row["discount"] else [],
+            "total_discount_amounts": [{"amount": row["discount"], "discount": discount_id}]
+            if row["discount"]
+            else [],
             "total_excluding_tax": total - row["tax"],
             "total_tax_amounts": self._tax_amounts(row["tax_country"], row["tax"], taxable),
             "transfer_data": None,
@@ -439,10 +457,14 @@ class Renderer:
             "on_behalf_of": None,
             "outcome": {
                 "network_status": "declined_by_network" if failed else "approved_by_network",
-                "reason": code if code in ("insufficient_funds", "expired_card") else ("generic_decline" if failed else None),
+                "reason": code
+                if code in ("insufficient_funds", "expired_card")
+                else ("generic_decline" if failed else None),
                 "risk_level": "normal",
                 "risk_score": 20 + len(row["id"]) % 30,
-                "seller_message": "The bank did not return any further details with this decline." if failed else "Payment complete.",
+                "seller_message": "The bank did not return any further details with this decline."
+                if failed
+                else "Payment complete.",
                 "type": "issuer_declined" if failed else "authorized",
             },
             "paid": not failed,
@@ -470,7 +492,13 @@ class Renderer:
             "receipt_number": None,
             "receipt_url": None if failed else f"https://pay.stripe.com/receipts/{row['id']}",
             "refunded": False,
-            "refunds": {"object": "list", "data": [], "has_more": False, "total_count": 0, "url": f"/v1/charges/{row['id']}/refunds"},
+            "refunds": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/charges/{row['id']}/refunds",
+            },
             "review": None,
             "shipping": None,
             "source_transfer": None,
@@ -487,13 +515,19 @@ class Renderer:
         tax = round(amount * row["invoice_tax"] / row["invoice_total"]) if row["invoice_total"] else 0
         subtotal = amount - tax
         cn_id = row["id"]
-        tax_amounts = [] if not (tax and row["tax_country"]) else [{
-            "amount": tax,
-            "inclusive": False,
-            "tax_rate": TAX_RATES[row["tax_country"]]["id"],
-            "taxability_reason": "standard_rated",
-            "taxable_amount": subtotal,
-        }]
+        tax_amounts = (
+            []
+            if not (tax and row["tax_country"])
+            else [
+                {
+                    "amount": tax,
+                    "inclusive": False,
+                    "tax_rate": TAX_RATES[row["tax_country"]]["id"],
+                    "taxability_reason": "standard_rated",
+                    "taxable_amount": subtotal,
+                }
+            ]
+        )
         return {
             "id": cn_id,
             "object": "credit_note",
@@ -509,24 +543,26 @@ class Renderer:
             "invoice": row["invoice"],
             "lines": {
                 "object": "list",
-                "data": [{
-                    "id": "cnli_" + cn_id[3:],
-                    "object": "credit_note_line_item",
-                    "amount": subtotal,
-                    "amount_excluding_tax": subtotal,
-                    "description": "Partial credit",
-                    "discount_amount": 0,
-                    "discount_amounts": [],
-                    "invoice_line_item": row["invoice_line"],
-                    "livemode": False,
-                    "quantity": 1,
-                    "tax_amounts": tax_amounts,
-                    "tax_rates": [],
-                    "type": "invoice_line_item",
-                    "unit_amount": None,
-                    "unit_amount_decimal": None,
-                    "unit_amount_excluding_tax": str(subtotal),
-                }],
+                "data": [
+                    {
+                        "id": "cnli_" + cn_id[3:],
+                        "object": "credit_note_line_item",
+                        "amount": subtotal,
+                        "amount_excluding_tax": subtotal,
+                        "description": "Partial credit",
+                        "discount_amount": 0,
+                        "discount_amounts": [],
+                        "invoice_line_item": row["invoice_line"],
+                        "livemode": False,
+                        "quantity": 1,
+                        "tax_amounts": tax_amounts,
+                        "tax_rates": [],
+                        "type": "invoice_line_item",
+                        "unit_amount": None,
+                        "unit_amount_decimal": None,
+                        "unit_amount_excluding_tax": str(subtotal),
+                    }
+                ],
                 "has_more": False,
                 "total_count": 1,
                 "url": f"/v1/credit_notes/{cn_id}/lines",

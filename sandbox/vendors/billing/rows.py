@@ -81,7 +81,9 @@ def _primary_email(customer: Customer) -> str | None:
     return primary["email"] if primary else None
 
 
-def customer_row(customer: Customer, rng: random.Random, *, duplicate: bool = False, created: int | None = None) -> dict:
+def customer_row(
+    customer: Customer, rng: random.Random, *, duplicate: bool = False, created: int | None = None
+) -> dict:
     number = int(customer.key[1:])
     metadata: dict[str, str] = {}
     if not duplicate and rng.random() < 0.6:
@@ -91,7 +93,9 @@ def customer_row(customer: Customer, rng: random.Random, *, duplicate: bool = Fa
     email = _primary_email(customer)
     if duplicate:
         # The classic duplicate: someone in accounts signed up again with another address.
-        email = rng.choice([f"billing@{customer.domain}", f"accounts@{customer.domain}", f"finance@{customer.domain}"])
+        email = rng.choice(
+            [f"billing@{customer.domain}", f"accounts@{customer.domain}", f"finance@{customer.domain}"]
+        )
         name = _typo(customer.brand, rng) if rng.random() < 0.5 else customer.brand.upper()
     else:
         name = name_variant(customer, rng)
@@ -130,7 +134,9 @@ def customer_row(customer: Customer, rng: random.Random, *, duplicate: bool = Fa
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-def subscription_row(customer: Customer, contract: Contract, invoices: list[Invoice], rng: random.Random, now: int) -> dict:
+def subscription_row(
+    customer: Customer, contract: Contract, invoices: list[Invoice], rng: random.Random, now: int
+) -> dict:
     """The subscription as it stands at `now`, with its one item."""
     step = period_step(contract.interval)
     ended = contract.status == "canceled"
@@ -194,8 +200,12 @@ def subscription_row(customer: Customer, contract: Contract, invoices: list[Invo
 def card_for(customer_key: str) -> dict:
     """A stable card per customer: same brand and last4 on every charge."""
     rng = random.Random(f"card:{customer_key}")
-    return {"brand": rng.choice(CARD_BRANDS), "last4": f"{rng.randint(0, 9999):04d}",
-            "exp_month": rng.randint(1, 12), "exp_year": 2027 + rng.randint(0, 4)}
+    return {
+        "brand": rng.choice(CARD_BRANDS),
+        "last4": f"{rng.randint(0, 9999):04d}",
+        "exp_month": rng.randint(1, 12),
+        "exp_year": 2027 + rng.randint(0, 4),
+    }
 
 
 def charge_row(invoice_row: dict, charge_id: str, created: int, failure: tuple[str, str] | None) -> dict:
@@ -238,8 +248,13 @@ def credit_note_row(invoice: Invoice, invoice_row: dict, created: int, rng: rand
 
 
 def invoice_rows(
-    invoice: Invoice, customer_row_: dict, subscription_id: str, number_seq: int, first_of_contract: bool,
-    rng: random.Random, now: int,
+    invoice: Invoice,
+    customer_row_: dict,
+    subscription_id: str,
+    number_seq: int,
+    first_of_contract: bool,
+    rng: random.Random,
+    now: int,
 ) -> tuple[dict, list[dict], dict | None]:
     """-> (invoice row, charge rows oldest first, credit note row or None)."""
     customer_id = customer_row_["id"]
@@ -287,7 +302,14 @@ def invoice_rows(
         failed_attempts = (1 + (rng.random() < 0.5)) if invoice.payment_failed else 0
         for attempt in range(1, failed_attempts + 1):
             failure = rng.choice(FAILURES)
-            charges.append(charge_row(row, stripe_id("ch", f"{invoice.key}#{attempt}"), finalized_at + (attempt - 1) * RETRY_GAP, failure))
+            charges.append(
+                charge_row(
+                    row,
+                    stripe_id("ch", f"{invoice.key}#{attempt}"),
+                    finalized_at + (attempt - 1) * RETRY_GAP,
+                    failure,
+                )
+            )
         if invoice.paid:
             paid_at = finalized_at + failed_attempts * RETRY_GAP + rng.randint(1, 30)
             charges.append(charge_row(row, stripe_id("ch", invoice.key), paid_at, None))
@@ -304,6 +326,10 @@ def invoice_rows(
     if invoice.credit_note_amount:
         issued = min(now, (row["paid_at"] or finalized_at) + rng.randint(1, 20) * DAY)
         credit_note = credit_note_row(invoice, row, issued, rng)
-        field = "post_payment_credit_notes_amount" if credit_note["type"] == "post_payment" else "pre_payment_credit_notes_amount"
+        field = (
+            "post_payment_credit_notes_amount"
+            if credit_note["type"] == "post_payment"
+            else "pre_payment_credit_notes_amount"
+        )
         row[field] = invoice.credit_note_amount
     return row, charges, credit_note

@@ -39,8 +39,15 @@ class BillingSimulation:
         return None
 
     def change_plan(self, rng: random.Random, step: int, kind: str) -> list[dict]:
-        sub = self._pick("subscriptions", rng, lambda r: r["status"] in ("active", "trialing", "past_due")
-                         and not r["cancel_at_period_end"] and neighbour_plan(r["_plan"], step) is not None)
+        sub = self._pick(
+            "subscriptions",
+            rng,
+            lambda r: (
+                r["status"] in ("active", "trialing", "past_due")
+                and not r["cancel_at_period_end"]
+                and neighbour_plan(r["_plan"], step) is not None
+            ),
+        )
         if sub is None:
             return []
         row = self.writer.change_plan(sub, neighbour_plan(sub["_plan"], step))
@@ -60,13 +67,19 @@ class BillingSimulation:
         if due is None:
             return []
         if due["cancel_at_period_end"]:
-            row = self.writer.cancel(due, at_period_end=False, reason=due["cancellation_reason"] or "cancellation_requested")
+            row = self.writer.cancel(
+                due, at_period_end=False, reason=due["cancellation_reason"] or "cancellation_requested"
+            )
             return [self.writer.change("renewal", "subscriptions", row)]
         customer = self.writer.table("customers").get(due["customer"])
         return self.writer.renew(due, customer, rng)
 
     def cancellation(self, rng: random.Random) -> list[dict]:
-        sub = self._pick("subscriptions", rng, lambda r: r["status"] in ("active", "past_due", "trialing") and not r["cancel_at_period_end"])
+        sub = self._pick(
+            "subscriptions",
+            rng,
+            lambda r: r["status"] in ("active", "past_due", "trialing") and not r["cancel_at_period_end"],
+        )
         if sub is None:
             return []
         at_period_end = sub["status"] == "active" and rng.random() < 0.5

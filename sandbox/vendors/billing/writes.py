@@ -38,11 +38,27 @@ class BillingWriter:
     def put(self, table: str, row: dict) -> dict:
         return self.store.put(TABLE_PREFIX + table, row)
 
-    def emit(self, event_type: str, table: str, row: dict, *, previous: dict | None = None,
-             overrides: dict | None = None, idempotency_key: str | None = None) -> dict:
+    def emit(
+        self,
+        event_type: str,
+        table: str,
+        row: dict,
+        *,
+        previous: dict | None = None,
+        overrides: dict | None = None,
+        idempotency_key: str | None = None,
+    ) -> dict:
         seq = self.store.next_seq("billing_event")
-        event = event_row(stripe_id("evt", f"live:{seq}"), event_type, self.now(), table, dict(row),
-                          overrides=overrides, previous=previous, idempotency_key=idempotency_key)
+        event = event_row(
+            stripe_id("evt", f"live:{seq}"),
+            event_type,
+            self.now(),
+            table,
+            dict(row),
+            overrides=overrides,
+            previous=previous,
+            idempotency_key=idempotency_key,
+        )
         self.put("events", event)
         return event
 
@@ -89,8 +105,11 @@ class BillingWriter:
                         else:
                             merged[key] = v
                 if merged != old["metadata"]:
-                    previous["metadata"] = {k: old["metadata"].get(k) for k in set(merged) | set(old["metadata"])
-                                            if merged.get(k) != old["metadata"].get(k)}
+                    previous["metadata"] = {
+                        k: old["metadata"].get(k)
+                        for k in set(merged) | set(old["metadata"])
+                        if merged.get(k) != old["metadata"].get(k)
+                    }
                 row["metadata"] = merged
             elif old.get(name) != value:
                 previous[name] = old.get(name)
@@ -126,9 +145,17 @@ class BillingWriter:
         if at_period_end:
             row.update(cancel_at_period_end=True, cancel_at=old["current_period_end"])
             self.put("subscriptions", row)
-            self.emit("customer.subscription.updated", "subscriptions", row, previous={
-                "cancel_at": old["cancel_at"], "cancel_at_period_end": False, "canceled_at": old["canceled_at"],
-                "cancellation_details": details_before})
+            self.emit(
+                "customer.subscription.updated",
+                "subscriptions",
+                row,
+                previous={
+                    "cancel_at": old["cancel_at"],
+                    "cancel_at_period_end": False,
+                    "canceled_at": old["canceled_at"],
+                    "cancellation_details": details_before,
+                },
+            )
         else:
             row.update(status="canceled", ended_at=now, cancel_at_period_end=False, cancel_at=None)
             self.put("subscriptions", row)
@@ -147,8 +174,11 @@ class BillingWriter:
         step = period_step(old["interval"])
         start = old["current_period_end"]
         sub = dict(old, current_period_start=start, current_period_end=start + step, _updated=now)
-        previous = {"current_period_start": old["current_period_start"], "current_period_end": old["current_period_end"],
-                    "latest_invoice": old["latest_invoice"]}
+        previous = {
+            "current_period_start": old["current_period_start"],
+            "current_period_end": old["current_period_end"],
+            "latest_invoice": old["latest_invoice"],
+        }
         if old["status"] == "trialing":
             sub["status"], previous["status"] = "active", "trialing"
         seq = old["_invoice_seq"] + 1
@@ -215,7 +245,9 @@ class BillingWriter:
         charge = charge_row(old, charge_id, now, None if succeed else rng.choice(FAILURES))
         invoice = dict(old, attempt_count=attempt, charge=charge_id, _updated=now)
         if succeed:
-            invoice.update(status="paid", amount_paid=old["total"] - old["pre_payment_credit_notes_amount"], paid_at=now)
+            invoice.update(
+                status="paid", amount_paid=old["total"] - old["pre_payment_credit_notes_amount"], paid_at=now
+            )
         self.put("charges", charge)
         self.put("invoices", invoice)
         self.emit("charge.succeeded" if succeed else "charge.failed", "charges", charge)
@@ -230,7 +262,9 @@ class BillingWriter:
         return changes
 
     def open_invoices(self, subscription_id: str) -> list[dict]:
-        rows = self.table("invoices").scan("_by_subscription", lower=f"{subscription_id}|", upper=f"{subscription_id}|~")
+        rows = self.table("invoices").scan(
+            "_by_subscription", lower=f"{subscription_id}|", upper=f"{subscription_id}|~"
+        )
         return [r for r in rows if r["status"] == "open"]
 
 

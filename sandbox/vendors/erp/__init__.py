@@ -49,7 +49,10 @@ class ErpVendor(Vendor):
         super().__init__(sandbox)
         self.api = ErpApi(self)
         # Posted number series continue after the generated documents (same on every regeneration).
-        self.posted_series_start = {"salesInvoices": FIRST_INVOICE_NUMBER, "salesCreditMemos": FIRST_CREDIT_MEMO_NUMBER}
+        self.posted_series_start = {
+            "salesInvoices": FIRST_INVOICE_NUMBER,
+            "salesCreditMemos": FIRST_CREDIT_MEMO_NUMBER,
+        }
 
     # -- data -------------------------------------------------------------------------------------
     def declare_tables(self, store: Store) -> None:
@@ -78,7 +81,9 @@ class ErpVendor(Vendor):
         if tenant != self.credentials["tenant"]:
             return self.error(404, "Internal_TenantUnavailable", f"The tenant '{tenant}' is not accessible")
         if environment != self.credentials["environment"]:
-            return self.error(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{environment}'.")
+            return self.error(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{environment}'."
+            )
         return None
 
     async def _body(self, request: Request) -> object:
@@ -94,8 +99,12 @@ class ErpVendor(Vendor):
         if result.body is None:
             return Response(status_code=result.status, headers=result.headers)
         if isinstance(result.body, str):
-            return Response(result.body, status_code=result.status, headers=result.headers, media_type="application/xml")
-        return JSONResponse(result.body, status_code=result.status, headers=result.headers, media_type=JSON_TYPE)
+            return Response(
+                result.body, status_code=result.status, headers=result.headers, media_type="application/xml"
+            )
+        return JSONResponse(
+            result.body, status_code=result.status, headers=result.headers, media_type=JSON_TYPE
+        )
 
     async def handle_odata(self, request: Request) -> Response:
         denied = self._environment_error(request)
@@ -105,7 +114,9 @@ class ErpVendor(Vendor):
         if body is _INVALID_BODY:
             return self.error(400, "BadRequest", "Invalid Request Body")
         path = request.path_params.get("path", "")
-        result = self.api.dispatch(request.method, path, dict(request.query_params), request.headers, body, self.api.data())
+        result = self.api.dispatch(
+            request.method, path, dict(request.query_params), request.headers, body, self.api.data()
+        )
         return self.respond(result)
 
     async def handle_batch(self, request: Request) -> Response:
@@ -120,7 +131,9 @@ class ErpVendor(Vendor):
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("authorization", "") == f"Bearer {self.credentials['access_token']}":
             return None
-        response = self.error(401, "Authentication_InvalidCredentials", "The server has rejected the client credentials.")
+        response = self.error(
+            401, "Authentication_InvalidCredentials", "The server has rejected the client credentials."
+        )
         response.headers["WWW-Authenticate"] = (
             f'Bearer authorization_uri="https://login.microsoftonline.com/{self.credentials["tenant"]}/oauth2/authorize", '
             'resource_id="https://api.businesscentral.dynamics.com"'
@@ -128,7 +141,9 @@ class ErpVendor(Vendor):
         return response
 
     def error(self, status: int, code: str, message: str) -> Response:
-        return JSONResponse(error_body(PIPELINE_CODES.get(code, code), message), status_code=status, media_type=JSON_TYPE)
+        return JSONResponse(
+            error_body(PIPELINE_CODES.get(code, code), message), status_code=status, media_type=JSON_TYPE
+        )
 
     def response_headers(self) -> dict[str, str]:
         return {"OData-Version": "4.0"}
@@ -143,12 +158,20 @@ class ErpVendor(Vendor):
 
     def truth_parties(self) -> list[dict]:
         return [
-            {"system": "erp", "table": "customers", "source_id": row["id"], "customer_key": row.get("_customer")}
+            {
+                "system": "erp",
+                "table": "customers",
+                "source_id": row["id"],
+                "customer_key": row.get("_customer"),
+            }
             for row in self.store[CUSTOMERS_TABLE].rows.values()
         ]
 
     def counts(self) -> dict[str, int]:
-        invoices, memos = self.store[INVOICES_TABLE].rows.values(), self.store[CREDIT_MEMOS_TABLE].rows.values()
+        invoices, memos = (
+            self.store[INVOICES_TABLE].rows.values(),
+            self.store[CREDIT_MEMOS_TABLE].rows.values(),
+        )
         return {
             "customers": len(self.store[CUSTOMERS_TABLE]),
             "sales_invoices": len(invoices),
@@ -166,14 +189,22 @@ class ErpVendor(Vendor):
         for table, kind in ((INVOICES_TABLE, "invoice"), (CREDIT_MEMOS_TABLE, "credit_note")):
             for row in self.store[table].rows.values():
                 if row.get("_billing"):
-                    truth.append(_truth_row(row["_billing"], kind, row["_customer"], row["_expected"], row["id"]))
+                    truth.append(
+                        _truth_row(row["_billing"], kind, row["_customer"], row["_expected"], row["id"])
+                    )
         for row in self.store[UNPOSTED_TABLE].rows.values():
             truth.append(_truth_row(row["id"], row["kind"], row["_customer"], row["_expected"], None))
         return truth
 
 
 def _truth_row(billing_id: str, kind: str, customer_key: str, expected: str, erp_id: str | None) -> dict:
-    return {"billing_document_id": billing_id, "kind": kind, "customer_key": customer_key, "expected_status": expected, "erp_document_id": erp_id}
+    return {
+        "billing_document_id": billing_id,
+        "kind": kind,
+        "customer_key": customer_key,
+        "expected_status": expected,
+        "erp_document_id": erp_id,
+    }
 
 
 _INVALID_BODY = object()

@@ -29,7 +29,11 @@ MAX_PAGE_SIZE = 20_000  # BC online: the default and the ceiling of odata.maxpag
 MAX_BATCH_REQUESTS = 100
 JSON_TYPE = "application/json; odata.metadata=minimal; odata.streaming=true"
 POST_ACTION = "Microsoft.NAV.post"
-RECORD_NAMES = {"customers": "Customer", "salesInvoices": "Sales Invoice Header", "salesCreditMemos": "Sales Cr.Memo Header"}
+RECORD_NAMES = {
+    "customers": "Customer",
+    "salesInvoices": "Sales Invoice Header",
+    "salesCreditMemos": "Sales Cr.Memo Header",
+}
 _SEGMENT = re.compile(r"^(?P<name>[A-Za-z$][A-Za-z0-9_.$]*)(?:\((?P<key>[^()]*)\))?$")
 _MAXPAGESIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)", re.IGNORECASE)
 
@@ -50,7 +54,11 @@ def _parse_key(raw: str) -> str:
     try:
         return str(uuid.UUID(raw.strip("'")))
     except ValueError:
-        raise ODataError(400, "BadRequest_NotFound", f"Bad Request - Error in query syntax. '{raw}' is not a valid GUID key.") from None
+        raise ODataError(
+            400,
+            "BadRequest_NotFound",
+            f"Bad Request - Error in query syntax. '{raw}' is not a valid GUID key.",
+        ) from None
 
 
 def _page_size(headers: Mapping[str, str]) -> tuple[int, str | None]:
@@ -120,13 +128,29 @@ class ErpApi:
         return ErpWriter(data, self.vendor.posted_series_start)
 
     # -- routing ----------------------------------------------------------------------------------
-    def dispatch(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any, data: ErpData) -> ODataResult:
+    def dispatch(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+        data: ErpData,
+    ) -> ODataResult:
         try:
             return self._route(method.upper(), path.strip("/"), params, headers, body, data)
         except ODataError as exc:
             return ODataResult(exc.status, error_body(exc.code, exc.message))
 
-    def _route(self, method: str, path: str, params: dict[str, str], headers: Mapping[str, str], body: Any, data: ErpData) -> ODataResult:
+    def _route(
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str],
+        headers: Mapping[str, str],
+        body: Any,
+        data: ErpData,
+    ) -> ODataResult:
         if path in ("", "$metadata"):
             self._allow(method, {"GET"}, path or "api")
             return ODataResult(200, edmx()) if path else ODataResult(200, self.service_document())
@@ -135,30 +159,42 @@ class ErpApi:
             raise ODataError(400, "BadRequest_NotFound", "Bad Request - Error in query syntax.")
         names = [(m["name"], m["key"]) for m in segments]
         if names[0][0] != "companies":
-            raise ODataError(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{names[0][0]}'.")
+            raise ODataError(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{names[0][0]}'."
+            )
         if names[0][1] is None:
             self._allow(method, {"GET"}, "companies")
             parse_query(params, None)
-            return ODataResult(200, {"@odata.context": f"{self.root}/$metadata#companies", "value": [self.company()]})
+            return ODataResult(
+                200, {"@odata.context": f"{self.root}/$metadata#companies", "value": [self.company()]}
+            )
         if _parse_key(names[0][1]) != self.company_id:
             raise ODataError(404, "Internal_CompanyNotFound", f"The company '{names[0][1]}' can't be found.")
         if len(names) == 1:
             self._allow(method, {"GET"}, "companies")
-            return ODataResult(200, {"@odata.context": f"{self.root}/$metadata#companies/$entity", **self.company()})
+            return ODataResult(
+                200, {"@odata.context": f"{self.root}/$metadata#companies/$entity", **self.company()}
+            )
         set_name, key = names[1]
         entity_set = ENTITY_SETS.get(set_name)
         if entity_set is None:
-            raise ODataError(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{set_name}'.")
+            raise ODataError(
+                404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{set_name}'."
+            )
         if key is None:
             if len(names) > 2:
-                raise ODataError(404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{names[2][0]}'.")
+                raise ODataError(
+                    404, "BadRequest_ResourceNotFound", f"Resource not found for the segment '{names[2][0]}'."
+                )
             self._allow(method, {"GET", "POST"}, set_name)
             if method == "GET":
                 return self.collection(entity_set, params, headers)
             return self.create(entity_set, body, data)
         row = self._row(entity_set, _parse_key(key), data)
         if len(names) == 2:
-            self._allow(method, {"GET", "PATCH", "DELETE"} if set_name == "customers" else {"GET", "PATCH"}, set_name)
+            self._allow(
+                method, {"GET", "PATCH", "DELETE"} if set_name == "customers" else {"GET", "PATCH"}, set_name
+            )
             if method == "GET":
                 return self.entity(entity_set, row, params)
             return self.update(entity_set, row, headers, body, data, delete=method == "DELETE")
@@ -195,7 +231,10 @@ class ErpApi:
 
     # -- reads ------------------------------------------------------------------------------------
     def service_document(self) -> dict:
-        return {"@odata.context": f"{self.root}/$metadata", "value": [{"name": "companies", "kind": "EntitySet", "url": "companies"}]}
+        return {
+            "@odata.context": f"{self.root}/$metadata",
+            "value": [{"name": "companies", "kind": "EntitySet", "url": "companies"}],
+        }
 
     def company(self) -> dict:
         return {
@@ -215,19 +254,31 @@ class ErpApi:
         projection = f"({','.join(select)})" if select else ""
         return f"{self.root}/$metadata#companies({self.company_id})/{entity_set.name}{projection}"
 
-    def collection(self, entity_set: EntitySet, params: dict[str, str], headers: Mapping[str, str]) -> ODataResult:
+    def collection(
+        self, entity_set: EntitySet, params: dict[str, str], headers: Mapping[str, str]
+    ) -> ODataResult:
         query = parse_query(params, entity_set)
         page_size, applied = _page_size(headers)
         table = self.vendor.store[entity_set.table]
         render = _render_for(entity_set)
         token = query.skiptoken
         if token is not None:
-            index, descending, after, remaining = token["index"], token["desc"], tuple(token["after"]), token.get("top")
+            index, descending, after, remaining = (
+                token["index"],
+                token["desc"],
+                tuple(token["after"]),
+                token.get("top"),
+            )
             if index not in table.indexes:
                 raise ODataError(400, "BadRequest", "The $skiptoken value is not valid for this request.")
             skip = 0
         else:
-            index, descending, after, remaining = _choose_index(query, entity_set), query.descending, None, query.top
+            index, descending, after, remaining = (
+                _choose_index(query, entity_set),
+                query.descending,
+                None,
+                query.top,
+            )
             skip = query.skip
         lower, inclusive, upper = _index_bounds(query, index)
         limit = page_size if remaining is None else min(page_size, remaining)
@@ -255,16 +306,31 @@ class ErpApi:
         if remaining is not None:
             remaining -= len(page)
             more = more and remaining > 0
-        expand = query.expand or (entity_set.lines if query.select and entity_set.lines in query.select else None)
-        value = [_project(self._render(entity_set, row, expand), query.select and query.select + ([expand] if expand else [])) for row in page]
+        expand = query.expand or (
+            entity_set.lines if query.select and entity_set.lines in query.select else None
+        )
+        value = [
+            _project(
+                self._render(entity_set, row, expand),
+                query.select and query.select + ([expand] if expand else []),
+            )
+            for row in page
+        ]
         body: dict[str, Any] = {"@odata.context": self.context(entity_set, query.select), "value": value}
         if more and page:
             last = page[-1]
-            position = {"index": index, "desc": descending, "after": [last[index], last["id"]], "top": remaining}
+            position = {
+                "index": index,
+                "desc": descending,
+                "after": [last[index], last["id"]],
+                "top": remaining,
+            }
             kept = {k: v for k, v in params.items() if k not in ("$skiptoken", "$skip", "$top")}
             kept["$skiptoken"] = encode_skiptoken(position)
             query_string = urlencode(kept, safe="$'(),:")  # keep "$skiptoken" readable, as BC does
-            body["@odata.nextLink"] = f"{self.root}/companies({self.company_id})/{entity_set.name}?{query_string}"
+            body["@odata.nextLink"] = (
+                f"{self.root}/companies({self.company_id})/{entity_set.name}?{query_string}"
+            )
         return ODataResult(200, body, {"Preference-Applied": applied} if applied else {})
 
     def _render(self, entity_set: EntitySet, row: dict, expand: str | None) -> dict:
@@ -274,20 +340,36 @@ class ErpApi:
 
     def entity(self, entity_set: EntitySet, row: dict, params: dict[str, str]) -> ODataResult:
         query = parse_query(params, entity_set)
-        entity = _project(self._render(entity_set, row, query.expand), query.select and query.select + ([query.expand] if query.expand else []))
+        entity = _project(
+            self._render(entity_set, row, query.expand),
+            query.select and query.select + ([query.expand] if query.expand else []),
+        )
         body = {"@odata.context": f"{self.context(entity_set, query.select)}/$entity", **entity}
         return ODataResult(200, body, {"ETag": entity["@odata.etag"]})
 
     # -- writes -----------------------------------------------------------------------------------
     def create(self, entity_set: EntitySet, body: Any, data: ErpData) -> ODataResult:
         writer = self.writer(data)
-        row = writer.create_customer(body) if entity_set.name == "customers" else writer.create_document(entity_set, body)
+        row = (
+            writer.create_customer(body)
+            if entity_set.name == "customers"
+            else writer.create_document(entity_set, body)
+        )
         entity = self._render(entity_set, row, entity_set.lines)
         location = f"{self.root}/companies({self.company_id})/{entity_set.name}({row['id']})"
         body_out = {"@odata.context": f"{self.context(entity_set, None)}/$entity", **entity}
         return ODataResult(201, body_out, {"ETag": entity["@odata.etag"], "Location": location})
 
-    def update(self, entity_set: EntitySet, row: dict, headers: Mapping[str, str], body: Any, data: ErpData, *, delete: bool) -> ODataResult:
+    def update(
+        self,
+        entity_set: EntitySet,
+        row: dict,
+        headers: Mapping[str, str],
+        body: Any,
+        data: ErpData,
+        *,
+        delete: bool,
+    ) -> ODataResult:
         if_match = headers.get("if-match")
         if not if_match:
             raise ODataError(
@@ -302,19 +384,35 @@ class ErpApi:
             data.delete(entity_set.table, row["id"])
             return ODataResult(204)
         writer = self.writer(data)
-        updated = writer.update_customer(row, body) if entity_set.name == "customers" else writer.update_document(entity_set, row, body)
+        updated = (
+            writer.update_customer(row, body)
+            if entity_set.name == "customers"
+            else writer.update_document(entity_set, row, body)
+        )
         entity = self._render(entity_set, updated, None)
-        return ODataResult(200, {"@odata.context": f"{self.context(entity_set, None)}/$entity", **entity}, {"ETag": entity["@odata.etag"]})
+        return ODataResult(
+            200,
+            {"@odata.context": f"{self.context(entity_set, None)}/$entity", **entity},
+            {"ETag": entity["@odata.etag"]},
+        )
 
     # -- $batch -----------------------------------------------------------------------------------
     def batch(self, body: Any, headers: Mapping[str, str]) -> ODataResult:
         requests = body.get("requests") if isinstance(body, dict) else None
         if not isinstance(requests, list) or not all(isinstance(r, dict) for r in requests):
-            return ODataResult(400, error_body("BadRequest", "Invalid Request Body. A JSON batch needs a 'requests' array of objects."))
+            return ODataResult(
+                400,
+                error_body(
+                    "BadRequest", "Invalid Request Body. A JSON batch needs a 'requests' array of objects."
+                ),
+            )
         if len(requests) > MAX_BATCH_REQUESTS:
             return ODataResult(
                 400,
-                error_body("BadRequest", f"The number of operations in the batch ({len(requests)}) exceeds the maximum of {MAX_BATCH_REQUESTS}."),
+                error_body(
+                    "BadRequest",
+                    f"The number of operations in the batch ({len(requests)}) exceeds the maximum of {MAX_BATCH_REQUESTS}.",
+                ),
             )
         snapshot = headers.get("isolation", "").strip().lower() == "snapshot"
         data = self.data(staged=snapshot)
@@ -325,7 +423,8 @@ class ErpApi:
             response: dict[str, Any] = {
                 "id": request.get("id"),
                 "status": result.status,
-                "headers": {"content-type": JSON_TYPE, "odata-version": "4.0"} | {k.lower(): v for k, v in result.headers.items()}
+                "headers": {"content-type": JSON_TYPE, "odata-version": "4.0"}
+                | {k.lower(): v for k, v in result.headers.items()}
                 if result.body is not None
                 else {k.lower(): v for k, v in result.headers.items()},
             }
@@ -339,7 +438,10 @@ class ErpApi:
     def _inner(self, request: dict, data: ErpData) -> ODataResult:
         method, url = request.get("method"), request.get("url")
         if not isinstance(method, str) or not isinstance(url, str):
-            return ODataResult(400, error_body("BadRequest", "Invalid Request Body. Every request needs a 'method' and a 'url'."))
+            return ODataResult(
+                400,
+                error_body("BadRequest", "Invalid Request Body. Every request needs a 'method' and a 'url'."),
+            )
         marker = "/api/v2.0/"
         relative = url.split(marker, 1)[1] if marker in url else url
         path, _, query_string = relative.partition("?")

@@ -35,7 +35,15 @@ FIRST_DUPLICATE_NUMBER = 9_000_001  # a second number series someone used by mis
 PAYMENT_TERMS = {days: guid(f"erp:paymentTerms:{days}D") for days in (14, 30, 45, 60)}
 TAX_RATES = {code: rate for code, _locale, _cur, _prefix, rate, _w in COUNTRIES}
 PLAN_NAMES = {code: name for code, name, _price, _ent in PLANS}
-SUFFIX_ABBREVIATIONS = {"Limited": "Ltd", "Corp.": "Corporation", "Inc.": "Inc", "Ltd": "Limited", "GmbH": "Gmbh", "B.V.": "BV", "S.L.": "SL"}
+SUFFIX_ABBREVIATIONS = {
+    "Limited": "Ltd",
+    "Corp.": "Corporation",
+    "Inc.": "Inc",
+    "Ltd": "Limited",
+    "GmbH": "Gmbh",
+    "B.V.": "BV",
+    "S.L.": "SL",
+}
 CURRENCIES = ["USD", "EUR", "GBP", "CAD"]
 CURRENCY_CODES = {code.lower(): code for code in CURRENCIES}
 
@@ -105,7 +113,11 @@ def customer_row(customer: Customer, number: str, row_id: str, rng: random.Rando
         currency = ""  # left as the company's local currency
     elif roll < 0.07:
         currency = rng.choice([c for c in CURRENCIES if c != currency])
-    website = "" if rng.random() < 0.12 else rng.choice([customer.domain, f"www.{customer.domain}", f"https://{customer.domain}"])
+    website = (
+        ""
+        if rng.random() < 0.12
+        else rng.choice([customer.domain, f"www.{customer.domain}", f"https://{customer.domain}"])
+    )
     blocked = rng.choices([" ", "Invoice", "All"], weights=[94, 4, 2])[0]
     row = {
         "id": row_id,
@@ -130,7 +142,9 @@ def customer_row(customer: Customer, number: str, row_id: str, rng: random.Rando
     if customer.region:
         row["state"] = customer.region
     if rng.random() < 0.15:
-        row["addressLine2"] = rng.choice(["Suite 100", "Floor 3", "Unit 7", "Building B", "c/o Accounts Payable"])
+        row["addressLine2"] = rng.choice(
+            ["Suite 100", "Floor 3", "Unit 7", "Building B", "c/o Accounts Payable"]
+        )
     if website:
         row["website"] = website
     return row
@@ -142,7 +156,11 @@ def invoice_line(invoice: Invoice, country: str, *, seats_delta: int = 0, price_
     quantity = invoice.seats + seats_delta
     unit = round(invoice.unit_amount * price_factor)
     gross = quantity * unit
-    discount = invoice.discount if (seats_delta, price_factor) == (0, 1.0) else gross * invoice.discount // max(1, invoice.subtotal)
+    discount = (
+        invoice.discount
+        if (seats_delta, price_factor) == (0, 1.0)
+        else gross * invoice.discount // max(1, invoice.subtotal)
+    )
     tax = invoice.tax if (seats_delta, price_factor) == (0, 1.0) else round((gross - discount) * rate)
     period = f"{to_date(invoice.period_start)}..{to_date(invoice.period_end - DAY)}"
     return {
@@ -212,7 +230,9 @@ class ErpGenerator:
             self.customers.append(row)
             self.primary[customer.key] = row
             if self.rng.random() < DUPLICATE_RATE:
-                duplicate = customer_row(customer, f"C{duplicate_seq}", guid(f"{customer.key}:duplicate"), self.rng)
+                duplicate = customer_row(
+                    customer, f"C{duplicate_seq}", guid(f"{customer.key}:duplicate"), self.rng
+                )
                 duplicate_seq += 1
                 self.customers.append(duplicate)
                 self.duplicates[customer.key] = duplicate
@@ -240,13 +260,21 @@ class ErpGenerator:
             if invoice.customer_key not in self.primary:
                 self.unposted.append(self.unposted_row(billing_id, "invoice", invoice, "missing_in_erp"))
                 if invoice.credit_note_amount:
-                    self.unposted.append(self.unposted_row(stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"))
+                    self.unposted.append(
+                        self.unposted_row(
+                            stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"
+                        )
+                    )
                 continue
             outcome = self.outcome()
             if outcome == "missing_in_erp":
                 self.unposted.append(self.unposted_row(billing_id, "invoice", invoice, outcome))
                 if invoice.credit_note_amount:
-                    self.unposted.append(self.unposted_row(stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"))
+                    self.unposted.append(
+                        self.unposted_row(
+                            stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"
+                        )
+                    )
                 continue
             if outcome == "late":
                 posting_ts = invoice.created + self.rng.randint(6 * DAY, 25 * DAY)
@@ -258,7 +286,11 @@ class ErpGenerator:
                 pending.update({"_post_at": row.pop("_posting_ts"), "_document": row})
                 self.unposted.append(pending)
                 if invoice.credit_note_amount:
-                    self.unposted.append(self.unposted_row(stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"))
+                    self.unposted.append(
+                        self.unposted_row(
+                            stripe_id("cn", invoice.key), "credit_note", invoice, "missing_in_erp"
+                        )
+                    )
                 continue
             self.invoices.append(row)
             if invoice.credit_note_amount:
@@ -267,14 +299,18 @@ class ErpGenerator:
     def unposted_row(self, billing_id: str, kind: str, invoice: Invoice, expected: str) -> dict:
         return {"id": billing_id, "kind": kind, "_customer": invoice.customer_key, "_expected": expected}
 
-    def invoice_row(self, invoice: Invoice, billing_id: str, customer: Customer, outcome: str, posting_ts: int) -> dict:
+    def invoice_row(
+        self, invoice: Invoice, billing_id: str, customer: Customer, outcome: str, posting_ts: int
+    ) -> dict:
         posted_to = self.posted_to(invoice, outcome)
         currency = CURRENCY_CODES[invoice.currency]
         if outcome == "currency_mismatch":
             currency = self.rng.choice([c for c in CURRENCIES if c != currency])
         if outcome == "amount_mismatch":
-            line = invoice_line(invoice, customer.country, seats_delta=1) if self.rng.random() < 0.5 else invoice_line(
-                invoice, customer.country, price_factor=self.rng.choice([0.9, 1.1, 1.25])
+            line = (
+                invoice_line(invoice, customer.country, seats_delta=1)
+                if self.rng.random() < 0.5
+                else invoice_line(invoice, customer.country, price_factor=self.rng.choice([0.9, 1.1, 1.25]))
             )
         else:
             line = invoice_line(invoice, customer.country)
@@ -334,4 +370,6 @@ class ErpGenerator:
             if row["status"] == "Open":
                 line = row["lines"][0]
                 total = line["quantity"] * line["unitPrice"] - line["discountAmount"] + line["totalTaxAmount"]
-                by_id[row["customerId"]]["balanceDue"] = round(by_id[row["customerId"]].get("balanceDue", 0) + total / 100, 2)
+                by_id[row["customerId"]]["balanceDue"] = round(
+                    by_id[row["customerId"]].get("balanceDue", 0) + total / 100, 2
+                )

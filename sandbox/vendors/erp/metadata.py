@@ -23,7 +23,9 @@ def edmx() -> str:
             nullable = ' Nullable="false"' if name == "id" else ""
             out.append(f"<Property Name={quoteattr(name)} Type={quoteattr(edm)}{nullable} />")
         for prop, target in entity.navigation.items():
-            out.append(f'<NavigationProperty Name={quoteattr(prop)} Type="Collection({NAMESPACE}.{target})" ContainsTarget="true" />')
+            out.append(
+                f'<NavigationProperty Name={quoteattr(prop)} Type="Collection({NAMESPACE}.{target})" ContainsTarget="true" />'
+            )
         if entity.name == "company":
             for set_name, entity_set in ENTITY_SETS.items():
                 out.append(
@@ -32,7 +34,9 @@ def edmx() -> str:
         out.append("</EntityType>")
     for entity_set in ENTITY_SETS.values():
         if entity_set.lines:  # documents have the bound action Microsoft.NAV.post
-            out.append(f'<Action Name="post" IsBound="true"><Parameter Name="bindingParameter" Type="{NAMESPACE}.{entity_set.entity.name}" /></Action>')
+            out.append(
+                f'<Action Name="post" IsBound="true"><Parameter Name="bindingParameter" Type="{NAMESPACE}.{entity_set.entity.name}" /></Action>'
+            )
     out.append('<EntityContainer Name="NAV">')
     out.append(f'<EntitySet Name="companies" EntityType="{NAMESPACE}.company" />')
     out.append("</EntityContainer>")

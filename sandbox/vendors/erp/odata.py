@@ -16,7 +16,18 @@ import orjson
 from sandbox.vendors.erp.schema import LAST_MODIFIED, NUMBER, EntitySet
 
 LAST_MODIFIED_PROPERTY = "lastModifiedDateTime"
-KNOWN_OPTIONS = {"$filter", "$top", "$skip", "$select", "$expand", "$orderby", "$skiptoken", "$count", "$format", "$schemaversion"}
+KNOWN_OPTIONS = {
+    "$filter",
+    "$top",
+    "$skip",
+    "$select",
+    "$expand",
+    "$orderby",
+    "$skiptoken",
+    "$count",
+    "$format",
+    "$schemaversion",
+}
 COMPARISONS = {"eq", "ne", "gt", "ge", "lt", "le"}
 
 
@@ -140,7 +151,7 @@ def _parse_datetime_ms(raw: str) -> int:
     if "." in text:  # Python's fromisoformat wants 0, 3 or 6 fraction digits
         head, _, rest = text.partition(".")
         digits = re.match(r"\d+", rest).group(0)
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
@@ -154,7 +165,9 @@ def _typed(prop: str, edm: str, literal: tuple[str, str]) -> Any:
             if kind == "datetime":
                 return _parse_datetime_ms(raw)
             if kind == "date":
-                return int(datetime.combine(date.fromisoformat(raw), datetime.min.time(), UTC).timestamp() * 1000)
+                return int(
+                    datetime.combine(date.fromisoformat(raw), datetime.min.time(), UTC).timestamp() * 1000
+                )
         elif edm == "Edm.Date" and kind in ("date", "datetime"):
             return raw[:10]
         elif edm == "Edm.String" and kind == "string":
@@ -250,7 +263,9 @@ class Query:
 
 def _non_negative_int(name: str, raw: str) -> int:
     if not raw.isdigit():
-        raise ODataError(400, "BadRequest", f"Invalid value '{raw}' for {name}: a non-negative integer is expected.")
+        raise ODataError(
+            400, "BadRequest", f"Invalid value '{raw}' for {name}: a non-negative integer is expected."
+        )
     return int(raw)
 
 
@@ -271,13 +286,21 @@ def parse_query(params: dict[str, str], entity_set: EntitySet | None) -> Query:
     if params.get("$expand"):
         expand = params["$expand"].strip()
         if expand != entity_set.lines:
-            raise ODataError(400, "BadRequest_NotFound", f"Could not find a property named '{expand}' on type '{entity_set.entity.name}'.")
+            raise ODataError(
+                400,
+                "BadRequest_NotFound",
+                f"Could not find a property named '{expand}' on type '{entity_set.entity.name}'.",
+            )
         query.expand = expand
     if params.get("$select"):
         query.select = [p.strip() for p in params["$select"].split(",") if p.strip()]
         for prop in query.select:
             if prop not in types and prop != entity_set.lines:
-                raise ODataError(400, "BadRequest_NotFound", f"Could not find a property named '{prop}' on type '{entity_set.entity.name}'.")
+                raise ODataError(
+                    400,
+                    "BadRequest_NotFound",
+                    f"Could not find a property named '{prop}' on type '{entity_set.entity.name}'.",
+                )
     if params.get("$orderby"):
         prop, _, direction = params["$orderby"].strip().partition(" ")
         index = {LAST_MODIFIED_PROPERTY: LAST_MODIFIED, "number": NUMBER}.get(prop)

@@ -32,7 +32,15 @@ CUSTOMER_DEFAULTS = {
     "paymentMethodId": ZERO_GUID,
     "blocked": " ",
 }
-CUSTOMER_ORDER = ["id", "number", "displayName", *CUSTOMER_DEFAULTS, "phoneNumber", "email", "lastModifiedDateTime"]
+CUSTOMER_ORDER = [
+    "id",
+    "number",
+    "displayName",
+    *CUSTOMER_DEFAULTS,
+    "phoneNumber",
+    "email",
+    "lastModifiedDateTime",
+]
 # An item in the demo company's catalogue that every subscription line points to.
 SUBSCRIPTION_ITEM_ID = guid("erp:item:SUBSCRIPTION")
 

@@ -63,11 +63,21 @@ _DOCUMENT_HEADER = [
     ("lastModifiedDateTime", "Edm.DateTimeOffset", False),
 ]
 
-_INVOICE = _DOCUMENT_HEADER[:3] + [("invoiceDate", "Edm.Date", True)] + _DOCUMENT_HEADER[3:] + [("remainingAmount", "Edm.Decimal", False)]
-_CREDIT_MEMO = _DOCUMENT_HEADER[:3] + [("creditMemoDate", "Edm.Date", True)] + _DOCUMENT_HEADER[3:] + [
-    ("invoiceId", "Edm.Guid", True),
-    ("invoiceNumber", "Edm.String", True),
-]
+_INVOICE = (
+    _DOCUMENT_HEADER[:3]
+    + [("invoiceDate", "Edm.Date", True)]
+    + _DOCUMENT_HEADER[3:]
+    + [("remainingAmount", "Edm.Decimal", False)]
+)
+_CREDIT_MEMO = (
+    _DOCUMENT_HEADER[:3]
+    + [("creditMemoDate", "Edm.Date", True)]
+    + _DOCUMENT_HEADER[3:]
+    + [
+        ("invoiceId", "Edm.Guid", True),
+        ("invoiceNumber", "Edm.String", True),
+    ]
+)
 
 _LINE = [
     ("id", "Edm.Guid", False),
@@ -124,7 +134,9 @@ CUSTOMER = EntityType("customer", tuple(_CUSTOMER))
 SALES_INVOICE_LINE = EntityType("salesInvoiceLine", tuple(_LINE))
 SALES_INVOICE = EntityType("salesInvoice", tuple(_INVOICE), {"salesInvoiceLines": "salesInvoiceLine"})
 SALES_CREDIT_MEMO_LINE = EntityType("salesCreditMemoLine", tuple(_LINE))
-SALES_CREDIT_MEMO = EntityType("salesCreditMemo", tuple(_CREDIT_MEMO), {"salesCreditMemoLines": "salesCreditMemoLine"})
+SALES_CREDIT_MEMO = EntityType(
+    "salesCreditMemo", tuple(_CREDIT_MEMO), {"salesCreditMemoLines": "salesCreditMemoLine"}
+)
 COMPANY = EntityType(
     "company",
     (
@@ -139,7 +151,14 @@ COMPANY = EntityType(
         ("systemModifiedBy", "Edm.Guid", False),
     ),
 )
-ENTITY_TYPES = [COMPANY, CUSTOMER, SALES_INVOICE, SALES_INVOICE_LINE, SALES_CREDIT_MEMO, SALES_CREDIT_MEMO_LINE]
+ENTITY_TYPES = [
+    COMPANY,
+    CUSTOMER,
+    SALES_INVOICE,
+    SALES_INVOICE_LINE,
+    SALES_CREDIT_MEMO,
+    SALES_CREDIT_MEMO_LINE,
+]
 
 CUSTOMERS_TABLE = "erp_customers"
 INVOICES_TABLE = "erp_sales_invoices"
@@ -152,10 +171,22 @@ LAST_MODIFIED = "lastModified"  # int epoch milliseconds behind lastModifiedDate
 NUMBER = "number"
 
 ENTITY_SETS = {
-    "customers": EntitySet("customers", CUSTOMER, CUSTOMERS_TABLE, eq_indexes=("number", "email", "taxRegistrationNumber")),
-    "salesInvoices": EntitySet("salesInvoices", SALES_INVOICE, INVOICES_TABLE, lines="salesInvoiceLines", eq_indexes=("number", "externalDocumentNumber")),
+    "customers": EntitySet(
+        "customers", CUSTOMER, CUSTOMERS_TABLE, eq_indexes=("number", "email", "taxRegistrationNumber")
+    ),
+    "salesInvoices": EntitySet(
+        "salesInvoices",
+        SALES_INVOICE,
+        INVOICES_TABLE,
+        lines="salesInvoiceLines",
+        eq_indexes=("number", "externalDocumentNumber"),
+    ),
     "salesCreditMemos": EntitySet(
-        "salesCreditMemos", SALES_CREDIT_MEMO, CREDIT_MEMOS_TABLE, lines="salesCreditMemoLines", eq_indexes=("number", "externalDocumentNumber")
+        "salesCreditMemos",
+        SALES_CREDIT_MEMO,
+        CREDIT_MEMOS_TABLE,
+        lines="salesCreditMemoLines",
+        eq_indexes=("number", "externalDocumentNumber"),
     ),
 }
 LINE_TYPES = {"salesInvoiceLines": SALES_INVOICE_LINE, "salesCreditMemoLines": SALES_CREDIT_MEMO_LINE}

@@ -34,7 +34,9 @@ def credit_limit_change(vendor: ErpVendor, rng: random.Random) -> list[dict]:
     changes = []
     for current in _random_customers(vendor, rng, rng.randint(1, 3)):
         row = dict(current)
-        row["creditLimit"] = float(max(1_000, round(row.get("creditLimit", 0) * rng.choice([0.5, 0.8, 1.25, 1.5, 2]), -3)))
+        row["creditLimit"] = float(
+            max(1_000, round(row.get("creditLimit", 0) * rng.choice([0.5, 0.8, 1.25, 1.5, 2]), -3))
+        )
         row["lastModified"] = data.stamp()
         data.put(CUSTOMERS_TABLE, row)
         changes.append(_change("customers", row))
