@@ -13,10 +13,12 @@ normalizer cost more than fetching the pages. `page_table` builds one table from
   `with_json_hints` turns into a `{"data_type": "json"}` hint (Arrow has no JSON type; without the
   hint the column would be `text`);
 - other columns take Arrow's inference: int -> bigint, float -> double, bool, str -> text,
-  tz-aware datetime -> timestamp (UTC). A column with only nulls on this page is dropped by dlt, as
-  the JSON normalizer drops it. Values of two kinds in one column (an int beside a string) cannot
-  share a column: `MixedColumnError` names the column, where the JSON normalizer would have made a
-  variant column that the frozen data-type contract rejects.
+  tz-aware datetime -> timestamp (UTC). Unlike dlt's JSON normalizer, no ISO-timestamp detection on
+  strings (convert such fields, or declare them, in the source), and `Decimal`s get a per-batch
+  precision. A column with only nulls in a batch is dropped by dlt, as the JSON normalizer drops it.
+  Values of two kinds in one column (an int beside a string) cannot share a column:
+  `MixedColumnError` names the column, where the JSON normalizer would have made a variant column
+  that the frozen data-type contract rejects.
 
 Resources yield `with_json_hints(page_table(records))`, and the pipelines (`ingestion.pipeline`) add
 `_dlt_load_id` / `_dlt_id` to Arrow items, so the tables look the same as when loaded from lists of

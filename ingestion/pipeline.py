@@ -31,8 +31,9 @@ PIPELINE_CONFIG: dict[str, Any] = {
     # columns that rows normalised from JSON get, so every raw table has them.
     "normalize.parquet_normalizer.add_dlt_load_id": True,
     "normalize.parquet_normalizer.add_dlt_id": True,
-    # Extracted files live on local disk for one run: gzip would only cost CPU.
-    "data_writer.disable_compression": True,
+    # Extracted files live on local disk until normalize: gzip would only cost CPU (the load packages
+    # that dlt keeps stay compressed; `sources.` is the section dlt's extract step reads).
+    "sources.data_writer.disable_compression": True,
 }
 
 
