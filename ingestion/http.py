@@ -49,6 +49,10 @@ def set_correlation_id(value: str) -> contextvars.Token:
     return _correlation_id.set(value)
 
 
+def reset_correlation_id(token: contextvars.Token) -> None:
+    _correlation_id.reset(token)
+
+
 def correlation_id() -> str:
     value = _correlation_id.get()
     if value is None:

@@ -18,7 +18,7 @@ import dlt
 from dlt.common.pipeline import LoadInfo
 
 from ingestion.config import SYSTEMS, source_config
-from ingestion.http import new_correlation_id, set_correlation_id
+from ingestion.http import new_correlation_id, reset_correlation_id, set_correlation_id
 from ingestion.sources import load_source
 from ingestion.warehouse import Warehouse
 
@@ -111,7 +111,8 @@ def run_source(
 ) -> SourceRun:
     """Extract, normalize and load one source. Raises IngestionError subclasses with a clear message."""
     warehouse = warehouse or Warehouse.from_env()
-    token = set_correlation_id(correlation_id or new_correlation_id())
+    run_correlation_id = correlation_id or new_correlation_id()
+    token = set_correlation_id(run_correlation_id)
     try:
         with fewer_gc_passes():
             pipeline = make_pipeline(system, warehouse, pipelines_dir)
@@ -135,13 +136,11 @@ def run_source(
                 extract_s=extracted - started,
                 normalize_s=normalized - extracted,
                 load_s=loaded - normalized,
-                correlation_id=_current(),
+                correlation_id=run_correlation_id,
                 load_info=load_info,
             )
     finally:
-        from ingestion.http import _correlation_id
-
-        _correlation_id.reset(token)
+        reset_correlation_id(token)
 
 
 def extracted_rows(extract_info: Any) -> dict[str, int]:
@@ -157,12 +156,6 @@ def extracted_rows(extract_info: Any) -> dict[str, int]:
                 if not table.startswith("_dlt"):
                     rows[table] = rows.get(table, 0) + table_metrics.items_count
     return rows
-
-
-def _current() -> str:
-    from ingestion.http import correlation_id
-
-    return correlation_id()
 
 
 def run_ingestion(systems: list[str] | None = None, **kwargs: Any) -> list[SourceRun]:
