@@ -7,8 +7,9 @@ exists, then prints JSON lines:
   tables it reads were written by the identity step before and are not rebuilt) vs `dbt parse` (the
   fixed cost of starting dbt) and vs the compiled SQL of every model (`dbt compile --full-refresh`,
   `manifest.json` `compiled_code`) executed in dependency order as `create or replace table|view ... as`
-  through the duckdb Python API on a copy of the warehouse (seeds loaded with `read_csv`). Ratio
-  full / raw; per-model overhead (full - raw - parse) / n_models, target <= 50 ms.
+  through the duckdb Python API on a copy of the warehouse (seeds loaded with `read_csv`), then every
+  dbt test's compiled query counted. Ratio full / raw; per-model overhead
+  (full - raw models - raw tests - parse) / n_models, target <= 50 ms.
 - B4_incremental_vs_full: after `simulate(scale // 100)` and an incremental ingestion, the
   pipeline-shaped build without `--full-refresh` vs the same with it (dbt time of both invocations;
   the identity step is reported separately, not counted). Target <= 0.5, falling with scale
@@ -191,7 +192,8 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
             raw_s, _ = median_time(lambda: run_raw(raw_path, statements), repeat=3)
             raw_tests_s, _ = median_time(lambda: run_raw(raw_path, tests), repeat=3)
             raw_path.unlink()
-            overhead_ms = (full_s - raw_s - parse_s) / n_models * 1000
+            # dbt build runs the models' SQL and the tests' SQL: both are "the same SQL run raw"
+            overhead_ms = (full_s - raw_s - raw_tests_s - parse_s) / n_models * 1000
             nodes = len(statements) + len(tests)
             emit(
                 "B3_dbt_overhead",
@@ -199,7 +201,7 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
                 full_s=round(full_s, 2),
                 raw_s=round(raw_s, 2),
                 parse_s=round(parse_s, 2),
-                ratio=round(full_s / raw_s, 2),
+                ratio=round(full_s / (raw_s + raw_tests_s), 2),
                 models=n_models,
                 per_model_overhead_ms=round(overhead_ms, 1),
                 target_ms=OVERHEAD_TARGET_MS,

@@ -30,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
@@ -199,6 +199,67 @@ def _cursor() -> Any:
     return dlt.sources.incremental(CURSOR)
 
 
+class _Documents(NamedTuple):
+    """One document kind: its unselected parent resource and the two tables read from its pages."""
+
+    parent: str  # the parent resource, owner of the incremental cursor
+    table: str  # documents table (also the parent's name in logs and metrics)
+    lines_table: str
+    entity_set: str
+    lines_property: str  # `$expand`ed, the lines' key in a document
+    model: type[BaseModel]
+
+
+DOCUMENTS = (
+    _Documents(
+        parent="sales_invoice_documents",
+        table="sales_invoices",
+        lines_table="sales_invoice_lines",
+        entity_set="salesInvoices",
+        lines_property="salesInvoiceLines",
+        model=SalesInvoiceRecord,
+    ),
+    _Documents(
+        parent="sales_credit_memo_documents",
+        table="sales_credit_memos",
+        lines_table="sales_credit_memo_lines",
+        entity_set="salesCreditMemos",
+        lines_property="salesCreditMemoLines",
+        model=SalesCreditMemoRecord,
+    ),
+)
+
+
+def _collection_resource(
+    client: RESTClient,
+    page_size: int,
+    *,
+    name: str,
+    entity_set: str,
+    model: type[BaseModel],
+    resource: str | None = None,
+    expand: str | None = None,
+    **hints: Any,
+) -> Any:
+    """A resource reading one collection incrementally on `lastModifiedDateTime` (`hints` go to dlt).
+
+    `resource` names the collection in logs and metrics (default: `name`).
+    """
+
+    def read(modified: dlt.sources.incremental[datetime] = _cursor()) -> Iterator[list[dict]]:
+        yield from _collection(
+            client,
+            resource=resource or name,
+            entity_set=entity_set,
+            since=modified.start_value,
+            page_size=page_size,
+            model=model,
+            expand=expand,
+        )
+
+    return dlt.resource(read, name=name, primary_key="id", **hints)
+
+
 @dlt.source(name=SOURCE, max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
 def erp_source(
     base_url: str,
@@ -212,70 +273,39 @@ def erp_source(
     client = make_client(root, auth=BearerTokenAuth(access_token))
     size = max(1, min(page_size, MAX_PAGE_SIZE))
 
-    @dlt.resource(name="customers", primary_key="id", write_disposition="merge", columns=TIMESTAMP_COLUMNS)
-    def customers(
-        modified: dlt.sources.incremental[datetime] = _cursor(),
-    ) -> Iterator[list[dict]]:
-        yield from _collection(
-            client,
-            resource="customers",
-            entity_set="customers",
-            since=modified.start_value,
-            page_size=size,
-            model=CustomerRecord,
-        )
-
-    @dlt.resource(name="sales_invoice_documents", primary_key="id", selected=False)
-    def sales_invoice_documents(
-        modified: dlt.sources.incremental[datetime] = _cursor(),
-    ) -> Iterator[list[dict]]:
-        """Invoices with their lines expanded: the shared parent of the two tables below."""
-        yield from _collection(
-            client,
-            resource="sales_invoices",
-            entity_set="salesInvoices",
-            since=modified.start_value,
-            page_size=size,
-            model=SalesInvoiceRecord,
-            expand="salesInvoiceLines",
-        )
-
-    @dlt.resource(name="sales_credit_memo_documents", primary_key="id", selected=False)
-    def sales_credit_memo_documents(
-        modified: dlt.sources.incremental[datetime] = _cursor(),
-    ) -> Iterator[list[dict]]:
-        yield from _collection(
-            client,
-            resource="sales_credit_memos",
-            entity_set="salesCreditMemos",
-            since=modified.start_value,
-            page_size=size,
-            model=SalesCreditMemoRecord,
-            expand="salesCreditMemoLines",
-        )
-
-    return (
-        customers,
-        *_document_tables(
-            sales_invoice_documents, "sales_invoices", "sales_invoice_lines", "salesInvoiceLines"
-        ),
-        *_document_tables(
-            sales_credit_memo_documents,
-            "sales_credit_memos",
-            "sales_credit_memo_lines",
-            "salesCreditMemoLines",
-        ),
+    customers = _collection_resource(
+        client,
+        size,
+        name="customers",
+        entity_set="customers",
+        model=CustomerRecord,
+        write_disposition="merge",
+        columns=TIMESTAMP_COLUMNS,
     )
+    document_tables = []
+    for kind in DOCUMENTS:
+        # Documents with their lines expanded: the shared parent of the kind's two tables.
+        parent = _collection_resource(
+            client,
+            size,
+            name=kind.parent,
+            resource=kind.table,
+            entity_set=kind.entity_set,
+            model=kind.model,
+            expand=kind.lines_property,
+            selected=False,
+        )
+        document_tables.extend(_document_tables(parent, kind))
+    return (customers, *document_tables)
 
 
-def _document_tables(
-    parent: Any, documents_table: str, lines_table: str, lines_property: str
-) -> tuple[Any, Any]:
+def _document_tables(parent: Any, kind: _Documents) -> tuple[Any, Any]:
     """The document and line transformers reading one parent's pages."""
+    lines_property = kind.lines_property
 
     @dlt.transformer(
         data_from=parent,
-        name=documents_table,
+        name=kind.table,
         primary_key="id",
         write_disposition="merge",
         columns=DOCUMENT_COLUMNS,
@@ -285,7 +315,7 @@ def _document_tables(
 
     @dlt.transformer(
         data_from=parent,
-        name=lines_table,
+        name=kind.lines_table,
         primary_key="id",
         merge_key="documentId",
         write_disposition={"disposition": "merge", "strategy": "delete-insert"},

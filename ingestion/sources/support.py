@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import dlt
 from dlt.sources.helpers.rest_client import RESTClient
@@ -135,6 +135,70 @@ def _export(
         raise
 
 
+class _Export(NamedTuple):
+    """One incremental export, read from the `updated_at` cursor."""
+
+    name: str  # resource and table, and the key of the page's items
+    path: str
+    next_url_key: str
+    model: type[BaseModel]
+    repeats_boundary: bool = False  # time-based: a page's last-timestamp items come again on the next page
+
+
+EXPORTS = (
+    _Export(
+        name="organizations",
+        path="/api/v2/incremental/organizations.json",
+        next_url_key="next_page",
+        model=OrganizationRecord,
+        repeats_boundary=True,
+    ),
+    _Export(
+        name="users",
+        path="/api/v2/incremental/users/cursor.json",
+        next_url_key="after_url",
+        model=UserRecord,
+    ),
+    _Export(
+        name="tickets",
+        path="/api/v2/incremental/tickets/cursor.json",
+        next_url_key="after_url",
+        model=TicketRecord,
+    ),
+)
+
+
+def _unique_by_id(pages: Iterator[list[dict]]) -> Iterator[list[dict]]:
+    """Each item once per run: the time-based export repeats the items sharing a page's last timestamp."""
+    seen: set[int] = set()
+    for page in pages:
+        fresh = [item for item in page if item["id"] not in seen]
+        seen.update(item["id"] for item in fresh)
+        yield fresh
+
+
+def _export_resource(client: RESTClient, page_size: int, export: _Export) -> Any:
+    """The merge resource of one export (`EXPORTS`), incremental on `updated_at`."""
+
+    def read(
+        updated_at: dlt.sources.incremental[str] = dlt.sources.incremental("updated_at", initial_value=EPOCH),
+    ) -> Iterator[list[dict]]:
+        pages = _export(
+            client,
+            resource=export.name,
+            path=export.path,
+            next_url_key=export.next_url_key,
+            start_time=to_epoch(updated_at.start_value),
+            page_size=page_size,
+            model=export.model,
+        )
+        yield from _unique_by_id(pages) if export.repeats_boundary else pages
+
+    return dlt.resource(
+        read, name=export.name, primary_key="id", write_disposition="merge", columns=TIMESTAMPS
+    )
+
+
 @dlt.source(name=SOURCE, max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
 def support_source(
     base_url: str, email: str, token: str, page_size: int = 100, export_page_size: int = EXPORT_PAGE_MAX
@@ -142,52 +206,6 @@ def support_source(
     """`page_size` is for cursor lists (Zendesk max 100), `export_page_size` for exports (max 1000)."""
     client = make_client(base_url, auth=HTTPBasicAuth(f"{email}/token", token))
     export_size = min(export_page_size, EXPORT_PAGE_MAX)
-
-    @dlt.resource(name="organizations", primary_key="id", write_disposition="merge", columns=TIMESTAMPS)
-    def organizations(
-        updated_at: dlt.sources.incremental[str] = dlt.sources.incremental("updated_at", initial_value=EPOCH),
-    ) -> Iterator[list[dict]]:
-        seen: set[int] = set()  # the time-based export repeats items sharing a page's last timestamp
-        for page in _export(
-            client,
-            resource="organizations",
-            path="/api/v2/incremental/organizations.json",
-            next_url_key="next_page",
-            start_time=to_epoch(updated_at.start_value),
-            page_size=export_size,
-            model=OrganizationRecord,
-        ):
-            fresh = [org for org in page if org["id"] not in seen]
-            seen.update(org["id"] for org in fresh)
-            yield fresh
-
-    @dlt.resource(name="users", primary_key="id", write_disposition="merge", columns=TIMESTAMPS)
-    def users(
-        updated_at: dlt.sources.incremental[str] = dlt.sources.incremental("updated_at", initial_value=EPOCH),
-    ) -> Iterator[list[dict]]:
-        yield from _export(
-            client,
-            resource="users",
-            path="/api/v2/incremental/users/cursor.json",
-            next_url_key="after_url",
-            start_time=to_epoch(updated_at.start_value),
-            page_size=export_size,
-            model=UserRecord,
-        )
-
-    @dlt.resource(name="tickets", primary_key="id", write_disposition="merge", columns=TIMESTAMPS)
-    def tickets(
-        updated_at: dlt.sources.incremental[str] = dlt.sources.incremental("updated_at", initial_value=EPOCH),
-    ) -> Iterator[list[dict]]:
-        yield from _export(
-            client,
-            resource="tickets",
-            path="/api/v2/incremental/tickets/cursor.json",
-            next_url_key="after_url",
-            start_time=to_epoch(updated_at.start_value),
-            page_size=export_size,
-            model=TicketRecord,
-        )
 
     @dlt.resource(name="organization_fields", primary_key="id", write_disposition="merge", columns=TIMESTAMPS)
     def organization_fields() -> Iterator[list[dict]]:
@@ -202,4 +220,5 @@ def support_source(
             model=OrganizationFieldRecord,
         )
 
-    return organizations, users, tickets, organization_fields
+    exports = [_export_resource(client, export_size, export) for export in EXPORTS]
+    return (*exports, organization_fields)

@@ -383,6 +383,30 @@ def test_upgrade_changes_the_contract_and_reaches_drift_and_sync(built) -> None:
     assert sync["changed_fields"].map(lambda f: {"plan", "support_entitlement"} <= set(f.split(","))).all()
 
 
+# -- contracts --------------------------------------------------------------------------------------
+
+BREAK_A_CONTRACT_ROW = {
+    # column rule (accepted values as a check constraint) -> the text the database error names
+    "update marts.golden_contracts set term = 'week' where contract_id = (select min(contract_id) from marts.golden_contracts)": "term",
+    # NOT NULL constraint of a contracted intermediate table (the identity step's input)
+    "update intermediate.int_party_records set source_system = null where party_record_id = (select min(party_record_id) from intermediate.int_party_records)": "source_system",
+    # model-level rule across columns
+    "update marts.golden_contracts set renewal_date = start_date - 1 where contract_id = (select min(contract_id) from marts.golden_contracts where renewal_date is not null)": "renewal",
+}
+
+
+@pytest.mark.parametrize("statement", list(BREAK_A_CONTRACT_ROW))
+def test_contract_constraints_reject_a_broken_row(built, statement: str) -> None:
+    """Row rules of contracted tables are database constraints (DuckDB and PostgreSQL enforce them),
+    not dbt tests that run after the fact: a write that breaks one fails and names the rule."""
+    import duckdb
+
+    _, warehouse, _, _ = built
+    with duckdb.connect(str(warehouse.duckdb_path)) as con:
+        with pytest.raises(duckdb.ConstraintException, match=BREAK_A_CONTRACT_ROW[statement]):
+            con.execute(statement)
+
+
 # -- PostgreSQL -------------------------------------------------------------------------------------
 
 
@@ -417,3 +441,8 @@ def test_contract_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
         }
         [(rows,)] = warehouse.query("select count(*) from marts.kpi_entitlement_accuracy")
         assert rows == 1
+        import psycopg2
+
+        for statement, column in BREAK_A_CONTRACT_ROW.items():
+            with pytest.raises(psycopg2.IntegrityError, match=column):
+                warehouse.query(statement)

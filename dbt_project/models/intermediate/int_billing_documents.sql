@@ -40,7 +40,7 @@ invoice_quantities as (
 
 ),
 
-invoice_documents as (
+documents as (
 
     select
         invoices.invoice_id as billing_document_id,
@@ -71,9 +71,7 @@ invoice_documents as (
     left join invoice_quantities
         on invoice_quantities.invoice_id = invoices.invoice_id
 
-),
-
-credit_note_documents as (
+    union all
 
     select
         credit_note_id as billing_document_id,
@@ -130,34 +128,4 @@ select
     period_end_at,
     paid_at,
     _dlt_load_id
-from invoice_documents
-
-union all
-
-select
-    billing_document_id,
-    document_kind,
-    document_number,
-    billing_customer_id,
-    subscription_id,
-    invoice_id,
-    status,
-    is_postable,
-    currency_code,
-    subtotal,
-    discount_amount,
-    amount_excluding_tax,
-    tax_amount,
-    amount_including_tax,
-    signed_amount_including_tax,
-    amount_remaining,
-    quantity,
-    line_count,
-    document_at,
-    cast(document_at as date) as document_date,
-    created_at,
-    period_start_at,
-    period_end_at,
-    paid_at,
-    _dlt_load_id
-from credit_note_documents
+from documents

@@ -112,65 +112,71 @@ ownership as (
 
 ),
 
-{%- set selects = [] -%}
-{%- for source in sources -%}
-    {%- set join_lifecycle -%}
-    {%- if source.system == 'billing' %}
-    left join lifecycle
-        on lifecycle.billing_customer_id = base.billing_customer_id
-    {%- endif -%}
-    {%- endset -%}
-    {%- for field, expression in source.fields -%}
-        {%- set statement %}
+{#- One scan per source: its records with every field as a column, unpivoted by a cross join with the
+    field names (portable: VALUES works on DuckDB and PostgreSQL), instead of a scan per field. #}
+{%- for source in sources %}
+
+{{ source.system }}_records as (
+
     select
-        '{{ source.system }}' as source_system,
         cast(base.{{ source.id }} as {{ text }}) as source_id,
-        '{{ field }}' as field,
-        cast({{ expression }} as {{ text }}) as value,
-        cast(null as {{ text }}) as address_line1,
-        cast(null as {{ text }}) as address_line2,
-        cast(null as {{ text }}) as city,
-        cast(null as {{ text }}) as postal_code,
-        cast(null as {{ text }}) as region,
-        cast(null as {{ text }}) as country_code,
-        {{ source.updated }} as source_updated_at
-    from {{ source.relation }} as base{{ join_lifecycle }}
-    where {{ source.where }}
-        and {{ expression }} is not null
-        {%- endset -%}
-        {%- do selects.append(statement) -%}
-    {%- endfor -%}
-    {%- if source.address -%}
-        {%- set statement %}
-    select
-        '{{ source.system }}' as source_system,
-        cast(base.{{ source.id }} as {{ text }}) as source_id,
-        'address' as field,
-        {{ dbt.concat([
-            'base.address_line1',
-            "coalesce(', ' || base.address_line2, '')",
-            "coalesce(', ' || base.postal_code, '')",
-            "coalesce(', ' || base.city, '')",
-            "coalesce(', ' || base.region, '')",
-            "coalesce(', ' || base.country_code, '')",
-        ]) }} as value,
+        {%- for field, expression in source.fields %}
+        cast({{ expression }} as {{ text }}) as {{ field }},
+        {%- endfor %}
+        {%- if source.address %}
         base.address_line1,
         base.address_line2,
         base.city,
         base.postal_code,
         base.region,
         base.country_code,
+        {%- endif %}
         {{ source.updated }} as source_updated_at
-    from {{ source.relation }} as base{{ join_lifecycle }}
+    from {{ source.relation }} as base
+    {%- if source.system == 'billing' %}
+    left join lifecycle
+        on lifecycle.billing_customer_id = base.billing_customer_id
+    {%- endif %}
     where {{ source.where }}
-        and base.address_line1 is not null
-        {%- endset -%}
-        {%- do selects.append(statement) -%}
-    {%- endif -%}
+
+),
 {%- endfor %}
 
 candidates as (
-{{ selects | join('\n\n    union all\n') }}
+{%- for source in sources %}
+    {%- set fields = source.fields | map('first') | list + (['address'] if source.address else []) %}
+
+    select
+        '{{ source.system }}' as source_system,
+        records.source_id,
+        field_names.field,
+        case field_names.field
+            {%- for field, _ in source.fields %}
+            when '{{ field }}' then records.{{ field }}
+            {%- endfor %}
+            {%- if source.address %}
+            when 'address' then {{ dbt.concat([
+                'records.address_line1',
+                "coalesce(', ' || records.address_line2, '')",
+                "coalesce(', ' || records.postal_code, '')",
+                "coalesce(', ' || records.city, '')",
+                "coalesce(', ' || records.region, '')",
+                "coalesce(', ' || records.country_code, '')",
+            ]) }}
+            {%- endif %}
+        end as value,
+        {%- for part in ['address_line1', 'address_line2', 'city', 'postal_code', 'region', 'country_code'] %}
+        {%- if source.address %}
+        case when field_names.field = 'address' then records.{{ part }} end as {{ part }},
+        {%- else %}
+        cast(null as {{ text }}) as {{ part }},
+        {%- endif %}
+        {%- endfor %}
+        records.source_updated_at
+    from {{ source.system }}_records as records
+    cross join (values {% for field in fields %}('{{ field }}'){{ ', ' if not loop.last }}{% endfor %}) as field_names (field)
+    {{- '\n\n    union all' if not loop.last }}
+{%- endfor %}
 
 )
 
@@ -198,3 +204,4 @@ select
 from candidates
 left join ownership
     on ownership.field = candidates.field
+where candidates.value is not null

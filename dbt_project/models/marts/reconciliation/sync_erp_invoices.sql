@@ -158,55 +158,75 @@ first_lines as (
 
 ),
 
+-- One typed row per document to write. What invoice_reconciliation already computed (the billing
+-- document's number, date, currency and amounts, the finding and its action) is read from there.
 documents as (
 
     select
         to_sync.billing_document_id,
         to_sync.document_kind,
-        case when to_sync.document_kind = 'invoice' then 'salesInvoices' else 'salesCreditMemos' end as erp_entity_set,
+        cast(
+            case when to_sync.document_kind = 'invoice' then 'salesInvoices' else 'salesCreditMemos' end
+            as {{ text }}
+        ) as erp_entity_set,
         to_sync.golden_customer_id,
         to_sync.billing_customer_id,
         to_sync.reconciliation_status,
         to_sync.action_needed,
-        case when to_sync.reconciliation_status = 'missing_in_erp' then 'insert' else 'review' end as operation,
-        erp_targets.erp_customer_id,
-        erp_targets.erp_customer_number,
-        coalesce(erp_targets.is_blocked, false) as erp_customer_is_blocked,
-        erp_targets.erp_customer_id is null as requires_customer,
+        cast(case when to_sync.action_needed = 'post_to_erp' then 'insert' else 'review' end as {{ text }}) as operation,
+        cast(erp_targets.erp_customer_id as {{ text }}) as erp_customer_id,
+        cast(erp_targets.erp_customer_number as {{ text }}) as erp_customer_number,
+        cast(coalesce(erp_targets.is_blocked, false) as boolean) as erp_customer_is_blocked,
+        cast(erp_targets.erp_customer_id is null as boolean) as requires_customer,
         to_sync.erp_document_id,
         to_sync.erp_document_number,
         to_sync.billing_document_id as external_document_number,
-        billing.document_date,
-        billing.currency_code,
+        to_sync.billing_document_date as document_date,
+        to_sync.billing_currency_code as currency_code,
         -- Business Central leaves the local currency (LCY) blank on documents
-        case when billing.currency_code = '{{ local_currency }}' then '' else billing.currency_code end as erp_currency_code,
-        billing.invoice_id as applies_to_billing_invoice_id,
+        cast(
+            case when to_sync.billing_currency_code = '{{ local_currency }}' then '' else to_sync.billing_currency_code end
+            as {{ text }}
+        ) as erp_currency_code,
+        cast(billing.invoice_id as {{ text }}) as applies_to_billing_invoice_id,
         credited_invoice.erp_document_id as applies_to_erp_invoice_id,
-        case
-            when billing.document_kind = 'credit_note'
-                then 'Credit note ' || coalesce(billing.document_number, billing.billing_document_id)
-                    || coalesce(' (' || credit_notes.reason || ')', '')
-            when billing.line_count > 1
-                then first_lines.description || ' (+' || cast(billing.line_count - 1 as {{ text }}) || ' more lines)'
-            else first_lines.description
-        end as line_description,
-        case
-            when billing.document_kind = 'invoice' and billing.line_count = 1 and first_lines.is_per_unit
-                then first_lines.quantity
-            else 1
-        end as line_quantity,
-        case
-            when billing.document_kind = 'credit_note' then billing.amount_excluding_tax
-            when billing.line_count = 1 and first_lines.is_per_unit then first_lines.unit_amount
-            else billing.subtotal
-        end as line_unit_price,
-        case
-            when billing.document_kind = 'credit_note' then 0
-            else billing.discount_amount
-        end as line_discount_amount,
-        billing.amount_excluding_tax,
-        billing.tax_amount,
-        billing.amount_including_tax
+        cast(
+            case
+                when to_sync.document_kind = 'credit_note'
+                    then 'Credit note ' || coalesce(to_sync.billing_document_number, to_sync.billing_document_id)
+                        || coalesce(' (' || credit_notes.reason || ')', '')
+                when billing.line_count > 1
+                    then first_lines.description || ' (+' || cast(billing.line_count - 1 as {{ text }}) || ' more lines)'
+                else first_lines.description
+            end
+            as {{ text }}
+        ) as line_description,
+        cast(
+            case
+                when to_sync.document_kind = 'invoice' and billing.line_count = 1 and first_lines.is_per_unit
+                    then first_lines.quantity
+                else 1
+            end
+            as bigint
+        ) as line_quantity,
+        cast(
+            case
+                when to_sync.document_kind = 'credit_note' then to_sync.billing_amount_excluding_tax
+                when billing.line_count = 1 and first_lines.is_per_unit then first_lines.unit_amount
+                else billing.subtotal
+            end
+            as {{ money }}
+        ) as line_unit_price,
+        cast(
+            case
+                when to_sync.document_kind = 'credit_note' then 0
+                else billing.discount_amount
+            end
+            as {{ money }}
+        ) as line_discount_amount,
+        to_sync.billing_amount_excluding_tax as amount_excluding_tax,
+        to_sync.billing_tax_amount as tax_amount,
+        to_sync.billing_amount_including_tax as amount_including_tax
     from to_sync
     inner join billing_documents as billing
         on billing.billing_document_id = to_sync.billing_document_id
@@ -219,47 +239,13 @@ documents as (
         on credit_notes.credit_note_id = to_sync.billing_document_id
     -- the credited invoice's ERP document (one per billing invoice there, even if posted twice)
     left join reconciliation as credited_invoice
-        on billing.document_kind = 'credit_note'
+        on to_sync.document_kind = 'credit_note'
         and credited_invoice.billing_document_id = billing.invoice_id
-
-),
-
-typed as (
-
-    select
-        cast(billing_document_id as {{ text }}) as billing_document_id,
-        cast(document_kind as {{ text }}) as document_kind,
-        cast(erp_entity_set as {{ text }}) as erp_entity_set,
-        cast(golden_customer_id as {{ text }}) as golden_customer_id,
-        cast(billing_customer_id as {{ text }}) as billing_customer_id,
-        cast(reconciliation_status as {{ text }}) as reconciliation_status,
-        cast(action_needed as {{ text }}) as action_needed,
-        cast(operation as {{ text }}) as operation,
-        cast(erp_customer_id as {{ text }}) as erp_customer_id,
-        cast(erp_customer_number as {{ text }}) as erp_customer_number,
-        cast(erp_customer_is_blocked as boolean) as erp_customer_is_blocked,
-        cast(requires_customer as boolean) as requires_customer,
-        cast(erp_document_id as {{ text }}) as erp_document_id,
-        cast(erp_document_number as {{ text }}) as erp_document_number,
-        cast(external_document_number as {{ text }}) as external_document_number,
-        cast(document_date as date) as document_date,
-        cast(currency_code as {{ text }}) as currency_code,
-        cast(erp_currency_code as {{ text }}) as erp_currency_code,
-        cast(applies_to_billing_invoice_id as {{ text }}) as applies_to_billing_invoice_id,
-        cast(applies_to_erp_invoice_id as {{ text }}) as applies_to_erp_invoice_id,
-        cast(line_description as {{ text }}) as line_description,
-        cast(line_quantity as bigint) as line_quantity,
-        cast(line_unit_price as {{ money }}) as line_unit_price,
-        cast(line_discount_amount as {{ money }}) as line_discount_amount,
-        cast(amount_excluding_tax as {{ money }}) as amount_excluding_tax,
-        cast(tax_amount as {{ money }}) as tax_amount,
-        cast(amount_including_tax as {{ money }}) as amount_including_tax
-    from documents
 
 )
 
 select
-    typed.*,
+    documents.*,
     -- hash of what would be written (target + payload), the reverse ETL's change detector
     cast({{ dbt.hash(
         "concat_ws('|', operation, erp_entity_set, coalesce(erp_customer_id, ''), coalesce(erp_customer_number, ''),"
@@ -268,4 +254,4 @@ select
         ~ " coalesce(cast(line_quantity as " ~ text ~ "), ''), coalesce(cast(line_unit_price as " ~ text ~ "), ''),"
         ~ " coalesce(cast(line_discount_amount as " ~ text ~ "), ''), coalesce(cast(amount_including_tax as " ~ text ~ "), ''))"
     ) }} as {{ text }}) as record_hash
-from typed
+from documents
