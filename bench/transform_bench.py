@@ -8,8 +8,9 @@ exists, then prints JSON lines:
   fixed cost of starting dbt) and vs the compiled SQL of every model (`dbt compile --full-refresh`,
   `manifest.json` `compiled_code`) executed in dependency order as `create or replace table|view ... as`
   through the duckdb Python API on a copy of the warehouse (seeds loaded with `read_csv`), then every
-  dbt test's compiled query counted; both with dbt's concurrency (profile threads, dependency order). Ratio full / raw; per-model overhead
-  (full - raw models - raw tests - parse) / n_models, target <= 50 ms.
+  dbt test's compiled query counted; both with dbt's concurrency (profile threads, dependency
+  order). Ratio full / raw; per-model overhead (full - raw models - raw tests - parse) / n_models,
+  target <= 50 ms.
 - B4_incremental_vs_full: after `simulate(scale // 100)` and an incremental ingestion, the
   pipeline-shaped build without `--full-refresh` vs the same with it (dbt time of both invocations;
   the identity step is reported separately, not counted). Target <= 0.5, falling with scale
