@@ -50,6 +50,18 @@
 
 
 {#
+  ISO alpha-2 country of a value as a system typed it: the `country_codes` seed's code found through
+  country_key(raw), else a 2-letter value upper-cased (a code the seed may not list), else NULL.
+#}
+{% macro resolved_country_code(lookup_code, raw) -%}
+    coalesce(
+        {{ lookup_code }},
+        case when length({{ raw }}) = 2 then upper({{ raw }}) end
+    )
+{%- endmacro %}
+
+
+{#
   Stripe amounts are integers in the currency's minor unit: cents for most currencies, the unit
   itself for zero-decimal currencies (JPY, KRW, ...) and 1/1000 for three-decimal ones (BHD, ...).
   Returns decimal major units (https://docs.stripe.com/currencies#zero-decimal).

@@ -7,104 +7,76 @@
   The address parts of a field = 'address' row win together (address_line1 .. country_code).
 #}
 
+{#-
+  The records, their filters (deleted / archived) and their recency come from int_party_records, the
+  identity step's input, so survivorship and matching see the same records; fields only survivorship
+  uses (owner, industry, lifecycle, ERP terms) are joined from their staging model / subscription rollup.
+#}
 {%- set text = dbt.type_string() -%}
 {%- set sources = [
     {
         'system': 'billing',
-        'relation': ref('stg_billing__customers'),
-        'id': 'billing_customer_id',
-        'updated': 'coalesce(greatest(base.created_at, lifecycle.last_event_at), base.created_at)',
-        'where': 'not base.is_deleted',
+        'join': 'left join ' ~ ref('int_billing_customer_subscriptions') ~ ' as extra on extra.billing_customer_id = party.source_id',
         'fields': [
-            ('legal_name', 'base.customer_name'),
-            ('display_name', 'base.customer_name'),
-            ('tax_id', 'base.tax_id'),
-            ('country', 'base.country_code'),
-            ('phone', 'base.phone'),
-            ('billing_email', 'base.email'),
-            ('erp_customer_number', 'base.erp_customer_number'),
-            ('lifecycle_status', 'lifecycle.lifecycle_status'),
+            ('legal_name', 'party.name'),
+            ('display_name', 'party.name'),
+            ('tax_id', 'party.tax_id'),
+            ('country', 'party.country'),
+            ('phone', 'party.phone'),
+            ('billing_email', 'party.email'),
+            ('erp_customer_number', 'party.erp_customer_number'),
+            ('lifecycle_status', 'extra.lifecycle_status'),
         ],
         'address': True,
     },
     {
         'system': 'crm',
-        'relation': ref('stg_crm__companies'),
-        'id': 'crm_company_id',
-        'updated': 'base.updated_at',
-        'where': 'not base.is_archived',
+        'join': 'inner join ' ~ ref('stg_crm__companies') ~ ' as extra on extra.crm_company_id = party.source_id',
         'fields': [
-            ('legal_name', 'base.company_name'),
-            ('display_name', 'base.company_name'),
-            ('domain', 'base.domain'),
-            ('tax_id', 'base.tax_id'),
-            ('country', 'base.country_code'),
-            ('phone', 'base.phone'),
-            ('account_owner', 'base.owner_id'),
-            ('industry', 'base.industry'),
-            ('erp_customer_number', 'base.erp_customer_number'),
-            ('lifecycle_status', "case base.lifecycle_stage when 'customer' then 'customer' when 'opportunity' then 'trial' when 'lead' then 'prospect' when 'subscriber' then 'prospect' when 'marketingqualifiedlead' then 'prospect' when 'salesqualifiedlead' then 'prospect' end"),
+            ('legal_name', 'party.name'),
+            ('display_name', 'party.name'),
+            ('domain', 'party.domain'),
+            ('tax_id', 'party.tax_id'),
+            ('country', 'party.country'),
+            ('phone', 'party.phone'),
+            ('account_owner', 'extra.owner_id'),
+            ('industry', 'extra.industry'),
+            ('erp_customer_number', 'party.erp_customer_number'),
+            ('lifecycle_status', "case extra.lifecycle_stage when 'customer' then 'customer' when 'opportunity' then 'trial' when 'lead' then 'prospect' when 'subscriber' then 'prospect' when 'marketingqualifiedlead' then 'prospect' when 'salesqualifiedlead' then 'prospect' end"),
         ],
         'address': True,
     },
     {
         'system': 'erp',
-        'relation': ref('stg_erp__customers'),
-        'id': 'erp_customer_id',
-        'updated': 'base.last_modified_at',
-        'where': '1 = 1',
+        'join': 'inner join ' ~ ref('stg_erp__customers') ~ ' as extra on extra.erp_customer_id = party.source_id',
         'fields': [
-            ('legal_name', 'base.customer_name'),
-            ('display_name', 'base.customer_name'),
-            ('domain', 'base.domain'),
-            ('tax_id', 'base.tax_id'),
-            ('country', 'base.country_code'),
-            ('phone', 'base.phone'),
-            ('billing_email', 'base.email'),
-            ('erp_customer_number', 'base.erp_customer_number'),
-            ('credit_limit', 'cast(base.credit_limit as ' ~ text ~ ')'),
-            ('payment_terms', 'base.payment_terms_id'),
+            ('legal_name', 'party.name'),
+            ('display_name', 'party.name'),
+            ('domain', 'party.domain'),
+            ('tax_id', 'party.tax_id'),
+            ('country', 'party.country'),
+            ('phone', 'party.phone'),
+            ('billing_email', 'party.email'),
+            ('erp_customer_number', 'party.erp_customer_number'),
+            ('credit_limit', 'cast(extra.credit_limit as ' ~ text ~ ')'),
+            ('payment_terms', 'extra.payment_terms_id'),
         ],
         'address': True,
     },
     {
         'system': 'support',
-        'relation': ref('stg_support__organizations'),
-        'id': 'support_organization_id',
-        'updated': 'base.updated_at',
-        'where': '1 = 1',
+        'join': '',
         'fields': [
-            ('legal_name', 'base.organization_name'),
-            ('display_name', 'base.organization_name'),
-            ('domain', 'base.domain'),
-            ('erp_customer_number', 'base.erp_customer_number'),
+            ('legal_name', 'party.name'),
+            ('display_name', 'party.name'),
+            ('domain', 'party.domain'),
+            ('erp_customer_number', 'party.erp_customer_number'),
         ],
         'address': False,
     },
 ] -%}
 
-with billing_events as (
-
-    select object_id as billing_customer_id, max(created_at) as last_event_at
-    from {{ ref('stg_billing__events') }}
-    where object_type = 'customer'
-    group by object_id
-
-),
-
-lifecycle as (
-
-    select
-        subscriptions.billing_customer_id,
-        subscriptions.lifecycle_status,
-        billing_events.last_event_at
-    from {{ ref('int_billing_customer_subscriptions') }} as subscriptions
-    left join billing_events
-        on billing_events.billing_customer_id = subscriptions.billing_customer_id
-
-),
-
-ownership as (
+with ownership as (
 
     select field, owner_system, coalesce(fallback_order, '') as fallback_order
     from {{ ref('field_ownership') }}
@@ -119,25 +91,22 @@ ownership as (
 {{ source.system }}_records as (
 
     select
-        cast(base.{{ source.id }} as {{ text }}) as source_id,
+        party.source_id,
         {%- for field, expression in source.fields %}
         cast({{ expression }} as {{ text }}) as {{ field }},
         {%- endfor %}
         {%- if source.address %}
-        base.address_line1,
-        base.address_line2,
-        base.city,
-        base.postal_code,
-        base.region,
-        base.country_code,
+        party.address_line1,
+        party.address_line2,
+        party.city,
+        party.postal_code,
+        party.region,
+        party.country as country_code,
         {%- endif %}
-        {{ source.updated }} as source_updated_at
-    from {{ source.relation }} as base
-    {%- if source.system == 'billing' %}
-    left join lifecycle
-        on lifecycle.billing_customer_id = base.billing_customer_id
-    {%- endif %}
-    where {{ source.where }}
+        party.source_updated_at
+    from {{ ref('int_party_records') }} as party
+    {{ source.join }}
+    where party.source_system = '{{ source.system }}'
 
 ),
 {%- endfor %}

@@ -57,10 +57,7 @@ select
     renamed.city,
     renamed.postal_code,
     renamed.region,
-    coalesce(
-        countries.country_code,
-        case when length(renamed.country_raw) = 2 then upper(renamed.country_raw) end
-    ) as country_code,
+    {{ syncline.resolved_country_code('countries.country_code', 'renamed.country_raw') }} as country_code,
     renamed.country_raw,
     renamed.industry,
     renamed.employee_count,
