@@ -24,18 +24,10 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from identity.metrics import scores  # noqa: E402
+from sandbox.vendors.crm.schema import COUNTRY_NAMES  # noqa: E402
 from sandbox.world import COUNTRIES, _Names, fakers_for, make_customer  # noqa: E402
 
 SYSTEMS = ["crm", "billing", "erp", "support"]
-COUNTRY_NAMES = {
-    "US": "United States",
-    "GB": "United Kingdom",
-    "DE": "Germany",
-    "FR": "France",
-    "NL": "Netherlands",
-    "ES": "Spain",
-    "CA": "Canada",
-}
 SUFFIX_VARIANTS = {
     "Inc.": ["Inc", "Inc.", "Incorporated", "INC"],
     "LLC": ["LLC", "L.L.C.", "llc"],

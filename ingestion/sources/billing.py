@@ -614,30 +614,32 @@ def child_rows(parents: Any, meta: Any, table: str) -> Iterator[Any]:
         yield with_json_hints(arrow_page(rows, table, meta.page, meta.path))
 
 
+def _object_resource(reader: StripeReader, spec: Collection) -> Any:
+    """The merge resource of one list endpoint (`COLLECTIONS`); objects Stripe deletes keep their row
+    with `deleted = true`, hence the flag's column hint."""
+
+    def read() -> Iterator[Any]:
+        yield from reader.objects(spec)
+
+    return dlt.resource(
+        read,
+        name=spec.name,
+        primary_key="id",
+        write_disposition="merge",
+        columns=DELETABLE if spec.deleted_type else CREATED_AT,
+    )
+
+
 @dlt.source(name=SOURCE, max_table_nesting=0, schema_contract=SCHEMA_CONTRACT)
 def billing_source(base_url: str, api_key: str, page_size: int = 100) -> Any:
     """`page_size` is Stripe's `limit` (1..100)."""
     client = make_client(base_url, auth=BearerTokenAuth(api_key), headers={"Stripe-Version": API_VERSION})
     reader = StripeReader(client, page_size)
 
-    @dlt.resource(name="customers", primary_key="id", write_disposition="merge", columns=DELETABLE)
-    def customers() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["customers"])
-
-    @dlt.resource(name="products", primary_key="id", write_disposition="merge", columns=DELETABLE)
-    def products() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["products"])
-
-    @dlt.resource(name="prices", primary_key="id", write_disposition="merge", columns=DELETABLE)
-    def prices() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["prices"])
-
-    @dlt.resource(name="subscriptions", primary_key="id", write_disposition="merge", columns=CREATED_AT)
-    def subscriptions() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["subscriptions"])
+    objects = {name: _object_resource(reader, spec) for name, spec in COLLECTIONS.items()}
 
     @dlt.transformer(
-        data_from=subscriptions,
+        data_from=objects["subscriptions"],
         name="subscription_items",
         primary_key="id",
         write_disposition="merge",
@@ -646,21 +648,11 @@ def billing_source(base_url: str, api_key: str, page_size: int = 100) -> Any:
     def subscription_items(parents: Any, meta: Any = None) -> Iterator[Any]:
         yield from child_rows(parents, meta, "subscription_items")
 
-    @dlt.resource(name="invoices", primary_key="id", write_disposition="merge", columns=DELETABLE)
-    def invoices() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["invoices"])
-
-    @dlt.transformer(data_from=invoices, name="invoice_lines", primary_key="id", write_disposition="merge")
+    @dlt.transformer(
+        data_from=objects["invoices"], name="invoice_lines", primary_key="id", write_disposition="merge"
+    )
     def invoice_lines(parents: Any, meta: Any = None) -> Iterator[Any]:
         yield from child_rows(parents, meta, "invoice_lines")
-
-    @dlt.resource(name="charges", primary_key="id", write_disposition="merge", columns=CREATED_AT)
-    def charges() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["charges"])
-
-    @dlt.resource(name="credit_notes", primary_key="id", write_disposition="merge", columns=CREATED_AT)
-    def credit_notes() -> Iterator[Any]:
-        yield from reader.objects(COLLECTIONS["credit_notes"])
 
     @dlt.resource(name="events", primary_key="id", write_disposition="merge", columns=CREATED_AT)
     def events(
@@ -672,14 +664,14 @@ def billing_source(base_url: str, api_key: str, page_size: int = 100) -> Any:
             yield with_json_hints(table)
 
     return (
-        customers,
-        products,
-        prices,
-        subscriptions,
+        objects["customers"],
+        objects["products"],
+        objects["prices"],
+        objects["subscriptions"],
         subscription_items,
-        invoices,
+        objects["invoices"],
         invoice_lines,
-        charges,
-        credit_notes,
+        objects["charges"],
+        objects["credit_notes"],
         events,
     )
