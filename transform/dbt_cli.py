@@ -36,6 +36,15 @@ def target_path() -> Path:
     return Path(os.environ.get("SYNCLINE_DBT_TARGET_PATH", PROJECT_DIR / "target"))
 
 
+def last_build_state_path(warehouse: Warehouse) -> Path:
+    """Where the manifest of the last successful build into this warehouse is kept (dbt `--state`).
+    Under the target dir: `dbt clean` or a new checkout only costs one reload of the seeds."""
+    import hashlib
+
+    where = str(Path(warehouse.duckdb_path).resolve()) if warehouse.kind == "duckdb" else warehouse.describe()
+    return target_path() / "last_build" / hashlib.sha1(where.encode()).hexdigest()[:16]
+
+
 def dbt_args(
     command: str,
     *,
