@@ -7,15 +7,17 @@ invocation. Dagster keeps dagster-dbt's `dbt` subprocesses (`DbtCliResource`), o
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from ingestion.warehouse import Warehouse
-from transform.dbt_cli import apply_dbt_env, dbt_args, last_build_state_path, target_path
+from transform.dbt_cli import dbt_args, dbt_env, last_build_state_path, target_path
 
 # Console output stays with the caller (progress comes from the node events); dbt's own log file keeps
 # the detail. Failures are raised as DbtBuildFailed naming the nodes.
@@ -44,13 +46,13 @@ class DbtSession:
         self._lock = threading.Lock()
         self._finished = 0
         self._step = ""
-        apply_dbt_env(warehouse)
 
     def parse(self) -> None:
         started = time.perf_counter()
         from dbt.cli.main import dbtRunner  # importing dbt is part of its fixed cost: time it here
 
-        result = dbtRunner().invoke(dbt_args("parse") + QUIET)
+        with self._environment():
+            result = dbtRunner().invoke(dbt_args("parse") + QUIET)
         if not result.success:
             raise DbtBuildFailed(f"dbt parse failed: {result.exception}")
         self._manifest = result.result
@@ -69,7 +71,8 @@ class DbtSession:
         if not full_refresh and any(s.startswith("path:seeds") for s in select) and self._seeds_in_place():
             args += ["--state", str(self.state_path), "--exclude", UNCHANGED_SEEDS]
         try:
-            result = runner.invoke(args)
+            with self._environment():
+                result = runner.invoke(args)
         finally:
             self.release()
         self.seconds[step] = time.perf_counter() - started
@@ -110,6 +113,22 @@ class DbtSession:
             from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
             DuckDBConnectionManager.close_all_connections()
+
+    @contextmanager
+    def _environment(self) -> Iterator[None]:
+        """The profile's variables (warehouse kind, DuckDB path or PostgreSQL parts) for one invocation,
+        then the process environment as it was: a session must not redirect later callers."""
+        values = dbt_env(self.warehouse)
+        saved = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
     def _on_event(self, event: Any) -> None:
         # Called from dbt's worker threads.

@@ -188,22 +188,11 @@ def test_incremental_models_equal_a_full_rebuild(built, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_models_build_on_postgres(sandbox, tmp_path: Path) -> None:
-    from sandbox.client import SandboxAdmin
-    from tests.postgres import temporary_database
-
-    admin = SandboxAdmin(sandbox.settings)
-    admin.clear_faults()
-    admin.reset()
-    with temporary_database() as dsn:
-        warehouse = Warehouse(kind="postgres", postgres_dsn=dsn)
-        ingest_all(Runner(sandbox.settings, warehouse, tmp_path / "dlt"))
-        dbt_build(warehouse, tmp_path)
-        dbt_build(warehouse, tmp_path)  # the incremental path compiles and runs too
-        keys = truth_keys(admin)
-        xref = warehouse.read_frame("select * from intermediate.int_party_cross_references")
-        assert len(xref) > 100
-        assert all(
-            keys[(r.source_system_l, r.source_id_l)] == keys[(r.source_system_r, r.source_id_r)]
-            for r in xref.itertuples(index=False)
-        )
+def test_models_build_on_postgres(postgres_built) -> None:
+    warehouse, keys = postgres_built.warehouse, truth_keys(postgres_built.admin)
+    xref = warehouse.read_frame("select * from intermediate.int_party_cross_references")
+    assert len(xref) > 100
+    assert all(
+        keys[(r.source_system_l, r.source_id_l)] == keys[(r.source_system_r, r.source_id_r)]
+        for r in xref.itertuples(index=False)
+    )

@@ -411,38 +411,25 @@ def test_contract_constraints_reject_a_broken_row(built, statement: str) -> None
 
 
 @pytest.mark.postgres
-def test_contract_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
-    from sandbox.client import SandboxAdmin
-    from tests.postgres import temporary_database
+def test_contract_marts_build_on_postgres(postgres_built) -> None:
+    import psycopg2
 
-    admin = SandboxAdmin(sandbox.settings)
-    admin.clear_faults()
-    admin.reset()
-    with temporary_database() as dsn:
-        warehouse = Warehouse(kind="postgres", postgres_dsn=dsn)
-        run = Runner(sandbox.settings, warehouse, tmp_path / "dlt")
-        for system in SYSTEMS:
-            run(system)
-        transform(warehouse, tmp_path)
-        [(contracts, subscriptions)] = warehouse.query(
-            "select (select count(*) from marts.golden_contracts), (select count(*) from raw_billing.subscriptions)"
-        )
-        assert contracts == subscriptions
-        truth = {row["organization_id"]: row["is_stale"] for row in admin.truth("entitlements")}
-        drift = warehouse.read_frame("select * from marts.entitlement_drift where is_linked_to_billing")
-        agree = sum(
-            truth[int(o)] == bool(d)
-            for o, d in zip(drift["support_organization_id"], drift["is_drifted"], strict=True)
-        )
-        assert agree / len(drift) >= 0.98
-        columns = set(warehouse.read_frame("select * from marts.sync_support_organizations limit 0").columns)
-        assert columns - SYNC_META_COLUMNS == {
-            row["sync_column"] for row in read_seed("support_field_mapping")
-        }
-        [(rows,)] = warehouse.query("select count(*) from marts.kpi_entitlement_accuracy")
-        assert rows == 1
-        import psycopg2
-
-        for statement, column in BREAK_A_CONTRACT_ROW.items():
-            with pytest.raises(psycopg2.IntegrityError, match=column):
-                warehouse.query(statement)
+    warehouse, admin = postgres_built.warehouse, postgres_built.admin
+    [(contracts, subscriptions)] = warehouse.query(
+        "select (select count(*) from marts.golden_contracts), (select count(*) from raw_billing.subscriptions)"
+    )
+    assert contracts == subscriptions
+    truth = {row["organization_id"]: row["is_stale"] for row in admin.truth("entitlements")}
+    drift = warehouse.read_frame("select * from marts.entitlement_drift where is_linked_to_billing")
+    agree = sum(
+        truth[int(o)] == bool(d)
+        for o, d in zip(drift["support_organization_id"], drift["is_drifted"], strict=True)
+    )
+    assert agree / len(drift) >= 0.98
+    columns = set(warehouse.read_frame("select * from marts.sync_support_organizations limit 0").columns)
+    assert columns - SYNC_META_COLUMNS == {row["sync_column"] for row in read_seed("support_field_mapping")}
+    [(rows,)] = warehouse.query("select count(*) from marts.kpi_entitlement_accuracy")
+    assert rows == 1
+    for statement, column in BREAK_A_CONTRACT_ROW.items():
+        with pytest.raises(psycopg2.IntegrityError, match=column):
+            warehouse.query(statement)

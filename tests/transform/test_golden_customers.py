@@ -410,28 +410,18 @@ def test_drift_and_sync_follow_changes_in_the_sources(built, rerun, sandbox) -> 
 
 
 @pytest.mark.postgres
-def test_customer_marts_build_on_postgres(sandbox, tmp_path: Path) -> None:
-    from sandbox.client import SandboxAdmin
-    from tests.postgres import temporary_database
-
-    admin = SandboxAdmin(sandbox.settings)
-    admin.clear_faults()
-    admin.reset()
-    with temporary_database() as dsn:
-        warehouse = Warehouse(kind="postgres", postgres_dsn=dsn)
-        build_all(warehouse, Runner(sandbox.settings, warehouse, tmp_path / "dlt"), tmp_path)
-        truth = truth_keys(admin)
-        golden = crosswalk(warehouse)
-        assert set(golden) == set(truth)
-        both = pairs(truth) & pairs(golden)
-        assert len(both) / len(pairs(golden)) >= 0.97 and len(both) / len(pairs(truth)) >= 0.97
-        [(with_erp, from_erp)] = warehouse.query(
-            "select count(*), count(*) filter (where legal_name_source = 'erp') "
-            "from marts.golden_customers where erp_record_count > 0"
-        )
-        assert with_erp > 200 and from_erp == with_erp
-        operations = dict(
-            warehouse.query("select operation, count(*) from marts.sync_erp_customers group by 1")
-        )
-        assert set(operations) == {"insert", "update", "noop"}
-        assert warehouse.query("select count(*) from marts.kpi_duplicate_customers") == [(1,)]
+def test_customer_marts_build_on_postgres(postgres_built) -> None:
+    warehouse = postgres_built.warehouse
+    truth = truth_keys(postgres_built.admin)
+    golden = crosswalk(warehouse)
+    assert set(golden) == set(truth)
+    both = pairs(truth) & pairs(golden)
+    assert len(both) / len(pairs(golden)) >= 0.97 and len(both) / len(pairs(truth)) >= 0.97
+    [(with_erp, from_erp)] = warehouse.query(
+        "select count(*), count(*) filter (where legal_name_source = 'erp') "
+        "from marts.golden_customers where erp_record_count > 0"
+    )
+    assert with_erp > 200 and from_erp == with_erp
+    operations = dict(warehouse.query("select operation, count(*) from marts.sync_erp_customers group by 1"))
+    assert set(operations) == {"insert", "update", "noop"}
+    assert warehouse.query("select count(*) from marts.kpi_duplicate_customers") == [(1,)]

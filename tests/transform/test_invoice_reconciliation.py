@@ -287,23 +287,12 @@ def test_void_documents_are_not_postable(built, tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_reconciliation_builds_on_postgres(sandbox, tmp_path: Path) -> None:
-    from sandbox.client import SandboxAdmin
-    from tests.postgres import temporary_database
-
-    admin = SandboxAdmin(sandbox.settings)
-    admin.clear_faults()
-    admin.reset()
-    with temporary_database() as dsn:
-        warehouse = Warehouse(kind="postgres", postgres_dsn=dsn)
-        load_and_build(sandbox, warehouse, tmp_path)
-        dbt(warehouse, tmp_path, "run", RECONCILIATION)  # the incremental path compiles and runs too
-        share, confusion = agreement(reconciliation(warehouse), admin.truth("invoices"))
-        assert share >= MIN_AGREEMENT, confusion.to_string()
-        [(inserts,)] = warehouse.query(
-            "select count(*) from marts.sync_erp_invoices where operation = 'insert'"
-        )
-        [(missing,)] = warehouse.query(
-            "select count(*) from marts.invoice_reconciliation where reconciliation_status = 'missing_in_erp'"
-        )
-        assert inserts == missing > 0
+def test_reconciliation_builds_on_postgres(postgres_built) -> None:
+    warehouse = postgres_built.warehouse
+    share, confusion = agreement(reconciliation(warehouse), postgres_built.admin.truth("invoices"))
+    assert share >= MIN_AGREEMENT, confusion.to_string()
+    [(inserts,)] = warehouse.query("select count(*) from marts.sync_erp_invoices where operation = 'insert'")
+    [(missing,)] = warehouse.query(
+        "select count(*) from marts.invoice_reconciliation where reconciliation_status = 'missing_in_erp'"
+    )
+    assert inserts == missing > 0
