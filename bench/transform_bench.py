@@ -196,7 +196,6 @@ def run(scale: int, *, repeat: int = 2, seed: int = 42) -> dict[str, Any]:
                 runner(system)
 
             progress("pipeline-shaped full build (warm-up: dbt pre-identity, identity, dbt marts) ...")
-            dbt("parse")
             pipeline_build(warehouse, full_refresh=True)
 
             # B3 ------------------------------------------------------------------------------------

@@ -103,8 +103,12 @@ class DbtSession:
         emptied warehouse at the same path gets its seeds back)."""
         if not (self.state_path / "manifest.json").exists():
             return False
-        seeds = [n for n in self._manifest.nodes.values() if n.resource_type == "seed"]
-        return all(self.warehouse.table_exists(n.schema, n.alias) for n in seeds)
+        seeds = {(n.schema, n.alias) for n in self._manifest.nodes.values() if n.resource_type == "seed"}
+        schemas = ", ".join(f"'{schema}'" for schema in {schema for schema, _ in seeds})
+        present = self.warehouse.query(
+            f"select table_schema, table_name from information_schema.tables where table_schema in ({schemas})"
+        )
+        return seeds <= set(present)
 
     def release(self) -> None:
         """dbt-duckdb keeps the DuckDB file open in the process that ran it; let it go so the identity
