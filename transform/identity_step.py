@@ -36,7 +36,11 @@ def resolve_identities(warehouse: Warehouse, progress: Callable[[str], None] | N
     from identity.schema import PARTY_COLUMNS
 
     started = time.perf_counter()
-    parties = warehouse.read_frame(f"select * from {PARTIES[0]}.{PARTIES[1]}")
+    # a fixed order: Splink's EM estimates depend slightly on row order, which an incrementally built
+    # table does not keep, and a rerun over the same records should give the same probabilities
+    parties = warehouse.read_frame(
+        f"select * from {PARTIES[0]}.{PARTIES[1]} order by source_system, source_id"
+    )
     parties = parties[[c for c in PARTY_COLUMNS if c in parties.columns]]
     xrefs = _optional(warehouse, *CROSS_REFERENCES)
     previous = _optional(warehouse, SCHEMA, "party_matches")

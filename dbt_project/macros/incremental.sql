@@ -17,3 +17,40 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#
+  Pre-hook of incremental models keyed on a fingerprint of their inputs: deletes the rows of {{ this }}
+  whose key columns (an id and its fingerprint) no longer appear in `current_sql` - the entity changed
+  or went away. The model then inserts the entities that have no rows left. Nothing on a first build.
+#}
+{% macro delete_outdated_rows(current_sql, columns) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} as outdated
+        where not exists (
+            select 1 from ({{ current_sql }}) as current_rows
+            where {% for column in columns -%}
+                current_rows.{{ column }} = outdated.{{ column }}{{ ' and ' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}
+
+{#
+  Post-hook of incremental models on dlt load ids whose rows leave the list by a flag (a deleted
+  billing customer, an archived CRM company or contact, a Zendesk user who became staff): such a row
+  is not in the incremental batch, so delete+insert would keep its old version. `unlisted` holds
+  (source_system, id column, relation, condition) per system; keys are '<source_system>:<id>'.
+#}
+{% macro delete_unlisted(key_column, unlisted) -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where {{ key_column }} in (
+            {%- for system, id_column, relation, condition in unlisted %}
+            select {{ dbt.concat(["'" ~ system ~ ":'", 'cast(' ~ id_column ~ ' as ' ~ dbt.type_string() ~ ')']) }}
+            from {{ relation }}
+            where {{ condition }}
+            {{- '\n            union all' if not loop.last }}
+            {%- endfor %}
+        )
+    {%- endif -%}
+{%- endmacro %}

@@ -31,6 +31,9 @@ INCREMENTAL = [
     "staging.stg_billing__events",
     "intermediate.int_billing_documents",
     "intermediate.int_erp_documents",
+    "intermediate.int_party_records",
+    "intermediate.int_person_records",
+    "intermediate.int_customer_attribute_candidates",
 ]
 
 

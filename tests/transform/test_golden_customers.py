@@ -147,13 +147,20 @@ def test_survivorship_follows_the_ownership_seed(built) -> None:
     _, warehouse, _, _ = built
     seed = ownership()
     # The winner of every field comes from the best-ranked system that offered a value (owner, then
-    # fallback order): nothing of a better rank was passed over.
+    # fallback order, ranked here from the seed itself): nothing of a better rank was passed over.
+    ranks = ", ".join(
+        f"('{field}', '{system}', {rank})"
+        for field, row in seed.items()
+        for rank, system in enumerate([row["owner_system"], *filter(None, row["fallback_order"].split("|"))])
+    )
     [(passed_over,)] = warehouse.query(
         "select count(*) from marts.golden_customer_attributes a "
         "join marts.customer_crosswalk x on x.golden_customer_id = a.golden_customer_id "
         "join intermediate.int_customer_attribute_candidates c "
         "  on c.party_record_id = x.party_record_id and c.field = a.field "
-        "where c.ownership_rank < a.ownership_rank"
+        f"join (values {ranks}) as seed_rank (field, source_system, ownership_rank) "
+        "  on seed_rank.field = c.field and seed_rank.source_system = c.source_system "
+        "where seed_rank.ownership_rank < a.ownership_rank"
     )
     assert passed_over == 0
     fields = {

@@ -1,17 +1,52 @@
+{{
+    config(
+        materialized='incremental',
+        unique_key='party_record_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='append_new_columns',
+        post_hook="{{ syncline.delete_unlisted('party_record_id', [
+            ('billing', 'billing_customer_id', ref('stg_billing__customers'), 'is_deleted'),
+            ('crm', 'crm_company_id', ref('stg_crm__companies'), 'is_archived'),
+        ]) }}"
+    )
+}}
 {#
   One row per company-like party record in every system, in the identity matcher's input contract
   (identity/schema.py: source_system, source_id, name, ..., tax_id, party_type). The Python identity
   step reads it between the dbt layers and writes identity.party_matches. Light cleaning only
   (trimmed text, ISO country codes, host-name domains): the matcher normalises for comparison itself.
   Columns after `party_type` are context for the marts; the matcher ignores them.
+  Incremental on the dlt load id (last_dlt_load): records (re)loaded since the last build, and billing
+  customers with new customer.* events, are rebuilt; the post-hook removes deleted billing customers
+  and archived CRM companies.
 #}
 
-with billing_customer_activity as (
+{%- set load = syncline.dlt_load_id_value() %}
+
+with
+
+{%- if is_incremental() %}
+
+billing_changed as (
+
+    select billing_customer_id from {{ ref('stg_billing__customers') }}
+    where {{ syncline.new_dlt_loads_only(this_column='last_dlt_load') }}
+    union
+    select object_id from {{ ref('stg_billing__events') }}
+    where object_type = 'customer' and {{ syncline.new_dlt_loads_only(this_column='last_dlt_load') }}
+
+),
+{%- endif %}
+
+billing_customer_activity as (
 
     -- Stripe customers carry no `updated`: the newest customer.* event is the last change we know of
-    select object_id as billing_customer_id, max(created_at) as last_event_at
+    select object_id as billing_customer_id, max(created_at) as last_event_at, max({{ load }}) as last_event_load
     from {{ ref('stg_billing__events') }}
     where object_type = 'customer'
+    {%- if is_incremental() %}
+        and object_id in (select billing_customer_id from billing_changed)
+    {%- endif %}
     group by object_id
 
 ),
@@ -36,11 +71,15 @@ billing as (
         customers.billing_customer_id,
         customers.currency_code,
         customers.created_at as source_created_at,
-        coalesce(greatest(customers.created_at, activity.last_event_at), customers.created_at) as source_updated_at
+        coalesce(greatest(customers.created_at, activity.last_event_at), customers.created_at) as source_updated_at,
+        coalesce(greatest({{ syncline.dlt_load_id_value('customers._dlt_load_id') }}, activity.last_event_load), {{ syncline.dlt_load_id_value('customers._dlt_load_id') }}) as last_dlt_load
     from {{ ref('stg_billing__customers') }} as customers
     left join billing_customer_activity as activity
         on activity.billing_customer_id = customers.billing_customer_id
     where not customers.is_deleted
+    {%- if is_incremental() %}
+        and customers.billing_customer_id in (select billing_customer_id from billing_changed)
+    {%- endif %}
 
 ),
 
@@ -64,9 +103,11 @@ crm as (
         billing_customer_id,
         cast(null as {{ dbt.type_string() }}) as currency_code,
         created_at as source_created_at,
-        updated_at as source_updated_at
+        updated_at as source_updated_at,
+        {{ load }} as last_dlt_load
     from {{ ref('stg_crm__companies') }}
     where not is_archived
+        and {{ syncline.new_dlt_loads_only(this_column='last_dlt_load') }}
 
 ),
 
@@ -90,8 +131,10 @@ erp as (
         cast(null as {{ dbt.type_string() }}) as billing_customer_id,
         currency_code,
         cast(null as timestamp) as source_created_at,
-        last_modified_at as source_updated_at
+        last_modified_at as source_updated_at,
+        {{ load }} as last_dlt_load
     from {{ ref('stg_erp__customers') }}
+    where {{ syncline.new_dlt_loads_only(this_column='last_dlt_load') }}
 
 ),
 
@@ -116,8 +159,10 @@ support as (
         billing_customer_id,
         cast(null as {{ dbt.type_string() }}) as currency_code,
         created_at as source_created_at,
-        updated_at as source_updated_at
+        updated_at as source_updated_at,
+        {{ load }} as last_dlt_load
     from {{ ref('stg_support__organizations') }}
+    where {{ syncline.new_dlt_loads_only(this_column='last_dlt_load') }}
 
 ),
 
@@ -156,5 +201,6 @@ select
     billing_customer_id,
     currency_code,
     source_created_at,
-    source_updated_at
+    source_updated_at,
+    last_dlt_load
 from unioned

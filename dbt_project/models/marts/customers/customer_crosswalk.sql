@@ -25,9 +25,9 @@ references_to_records as (
 
 ),
 
-attribute_candidates as (
+attribute_records as (
 
-    select * from {{ ref('int_customer_attribute_candidates') }}
+    select * from {{ ref('int_customer_attribute_records') }}
 
 ),
 
@@ -41,16 +41,6 @@ inbound_references as (
     where is_resolved
         and target_party_record_id is not null
     group by target_party_record_id
-
-),
-
-completeness as (
-
-    select
-        party_record_id,
-        count(*) as populated_field_count
-    from attribute_candidates
-    group by party_record_id
 
 ),
 
@@ -78,15 +68,15 @@ joined as (
         party_records.source_created_at,
         party_records.source_updated_at,
         cast(coalesce(inbound_references.inbound_reference_count, 0) as bigint) as inbound_reference_count,
-        cast(coalesce(completeness.populated_field_count, 0) as bigint) as populated_field_count
+        cast(coalesce(attribute_records.populated_field_count, 0) as bigint) as populated_field_count
     from party_records
     left join party_matches
         on party_matches.source_system = party_records.source_system
         and party_matches.source_id = party_records.source_id
     left join inbound_references
         on inbound_references.party_record_id = party_records.party_record_id
-    left join completeness
-        on completeness.party_record_id = party_records.party_record_id
+    left join attribute_records
+        on attribute_records.party_record_id = party_records.party_record_id
 
 ),
 

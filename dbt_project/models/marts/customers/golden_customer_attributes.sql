@@ -1,3 +1,14 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ syncline.delete_outdated_rows(
+            syncline.golden_customer_survivorship_fingerprints(),
+            ['golden_customer_id', 'survivorship_fingerprint'],
+        ) }}"
+    )
+}}
 {#
   Survivorship, one row per (golden customer, customer field of the ownership seed): the winning
   value, the record and system it came from, and why it won. golden_customers pivots this table.
@@ -17,11 +28,28 @@
   (customer > trial > churned > prospect), before the record order - a new empty duplicate does not
   turn a paying customer into a prospect.
   Address parts win together: the address candidate carries line1/line2/city/postal_code/region.
+  Incremental on survivorship_fingerprint (macros/survivorship.sql): the pre-hook deletes the golden
+  customers whose inputs changed or that went away, and only golden customers without rows are chosen
+  again.
 #}
 
-with crosswalk as (
+with fingerprints as (
 
-    select * from {{ ref('customer_crosswalk') }}
+    {{ syncline.golden_customer_survivorship_fingerprints() }}
+
+),
+
+crosswalk as (
+
+    select crosswalk.*, fingerprints.survivorship_fingerprint
+    from {{ ref('customer_crosswalk') }} as crosswalk
+    inner join fingerprints
+        on fingerprints.golden_customer_id = crosswalk.golden_customer_id
+    {%- if is_incremental() %}
+    where not exists (
+        select 1 from {{ this }} as built where built.golden_customer_id = crosswalk.golden_customer_id
+    )
+    {%- endif %}
 
 ),
 
@@ -33,13 +61,13 @@ attribute_candidates as (
 
 field_ownership as (
 
-    select field, owner_system
+    select field, owner_system, coalesce(fallback_order, '') as fallback_order
     from {{ ref('field_ownership') }}
     where entity = 'customer'
 
 ),
 
-candidates as (
+scored_candidates as (
 
     select
         crosswalk.golden_customer_id,
@@ -48,7 +76,13 @@ candidates as (
         attribute_candidates.source_system,
         attribute_candidates.source_id,
         attribute_candidates.party_record_id,
-        attribute_candidates.ownership_rank,
+        -- 0 = the field's owner system, n = its n-th fallback, NULL = not a source for the field
+        case
+            when field_ownership.owner_system = attribute_candidates.source_system then 0
+            {%- for position in range(1, 5) %}
+            when {{ dbt.split_part('field_ownership.fallback_order', "'|'", position) }} = attribute_candidates.source_system then {{ position }}
+            {%- endfor %}
+        end as ownership_rank,
         field_ownership.owner_system,
         attribute_candidates.address_line1,
         attribute_candidates.address_line2,
@@ -59,6 +93,7 @@ candidates as (
         attribute_candidates.source_updated_at,
         crosswalk.populated_field_count,
         crosswalk.is_system_survivor,
+        crosswalk.survivorship_fingerprint,
         case
             when attribute_candidates.field = 'lifecycle_status' then
                 case attribute_candidates.value
@@ -78,8 +113,13 @@ candidates as (
         on crosswalk.party_record_id = attribute_candidates.party_record_id
     inner join field_ownership
         on field_ownership.field = attribute_candidates.field
-    where attribute_candidates.ownership_rank is not null
-        and attribute_candidates.value is not null
+    where attribute_candidates.value is not null
+
+),
+
+candidates as (
+
+    select * from scored_candidates where ownership_rank is not null
 
 ),
 
@@ -138,7 +178,8 @@ select
     country_code as address_country_code,
     source_updated_at,
     cast(contest.candidate_count as bigint) as candidate_count,
-    cast(contest.distinct_value_count as bigint) as distinct_value_count
+    cast(contest.distinct_value_count as bigint) as distinct_value_count,
+    ranked.survivorship_fingerprint
 from ranked
 inner join contest
     on contest.golden_customer_id = ranked.golden_customer_id
