@@ -8,8 +8,14 @@
     cast({{ column }} as decimal(20, 6))
 {%- endmacro %}
 
+{#- Column names of the table as built ({{ this }}), lower case. -#}
+{% macro built_columns() -%}
+    {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) }}
+{%- endmacro %}
+
 {% macro new_dlt_loads_only(column='_dlt_load_id', this_column='_dlt_load_id') -%}
-    {%- if is_incremental() -%}
+    {#- a table built before it had the cursor column (an upgrade) gets every row again -#}
+    {%- if is_incremental() and this_column in syncline.built_columns() -%}
         {{ syncline.dlt_load_id_value(column) }} > (
             select coalesce(max({{ syncline.dlt_load_id_value(this_column) }}), 0) from {{ this }}
         )
@@ -25,6 +31,10 @@
 #}
 {% macro delete_outdated_rows(current_sql, columns) -%}
     {%- if is_incremental() -%}
+        {%- if columns | reject('in', syncline.built_columns()) | list %}
+        -- built before these columns existed: every row is outdated
+        delete from {{ this }}
+        {%- else %}
         delete from {{ this }} as outdated
         where not exists (
             select 1 from ({{ current_sql }}) as current_rows
@@ -32,6 +42,7 @@
                 current_rows.{{ column }} = outdated.{{ column }}{{ ' and ' if not loop.last }}
             {%- endfor %}
         )
+        {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 
