@@ -18,7 +18,6 @@
   changed or went away, and only records without rows are unpivoted again.
 #}
 
-{%- set text = dbt.type_string() -%}
 {%- set fields = [
     'legal_name', 'display_name', 'domain', 'tax_id', 'country', 'phone', 'billing_email',
     'account_owner', 'industry', 'erp_customer_number', 'credit_limit', 'payment_terms', 'lifecycle_status',
