@@ -21,6 +21,7 @@ from ingestion.warehouse import Warehouse
 from sandbox.client import SandboxAdmin
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
+from tests.transform.compare import differing_rows
 from transform.build import DbtBuildFailed, transform
 
 SEEDS = {"country_codes", "field_ownership", "fx_rates", "plan_tiers", "support_field_mapping"}
@@ -78,29 +79,6 @@ def test_full_build_and_the_read_copy(built) -> None:
     with duckdb.connect(full.published, read_only=True) as con:
         published = con.execute("select count(*) from marts.golden_customers").fetchone()[0]
     assert published == warehouse.query("select count(*) from marts.golden_customers")[0][0] > 0
-
-
-def differing_rows(warehouse: Warehouse, other: Warehouse, table: str) -> int:
-    """Rows of `table` in one warehouse and not the other, either way; the identity step's run times
-    (first_seen_at / last_seen_at: when it saw a record) differ by nature and are left out."""
-    with duckdb.connect(str(warehouse.duckdb_path), read_only=True) as con:
-        con.execute(f"attach '{other.duckdb_path}' as other (read_only)")
-        schema, name = table.split(".")
-        columns = ", ".join(
-            f'"{column}"'
-            for (column,) in con.execute(
-                "select column_name from information_schema.columns where table_catalog = current_database()"
-                " and table_schema = ? and table_name = ? and column_name not like '%\\_seen\\_at' escape '\\'"
-                " order by ordinal_position",
-                [schema, name],
-            ).fetchall()
-        )
-        return sum(
-            con.execute(
-                f"select count(*) from (select {columns} from {a} except all select {columns} from {b})"
-            ).fetchone()[0]
-            for a, b in ((table, f"other.{table}"), (f"other.{table}", table))
-        )
 
 
 def leave_their_systems(warehouse: Warehouse) -> dict[str, str]:
