@@ -1,3 +1,19 @@
+{#-
+  The customer fields of the field_ownership seed (entity = customer) that party records hold, as
+  int_customer_attribute_records' columns and int_customer_attribute_candidates' field names; the
+  `address` field is built from the address parts, which win together.
+-#}
+{% macro customer_attribute_fields() -%}
+    {{ return([
+        'legal_name', 'display_name', 'domain', 'tax_id', 'country', 'phone', 'billing_email',
+        'account_owner', 'industry', 'erp_customer_number', 'credit_limit', 'payment_terms', 'lifecycle_status',
+    ]) }}
+{%- endmacro %}
+
+{% macro customer_address_parts() -%}
+    {{ return(['address_line1', 'address_line2', 'city', 'postal_code', 'region', 'country_code']) }}
+{%- endmacro %}
+
 {#
   One row per golden customer with a fingerprint of everything its survivorship reads: which records
   it holds, each record's attribute fingerprint (int_customer_attribute_records), the crosswalk's

@@ -18,10 +18,7 @@
   changed or went away, and only records without rows are unpivoted again.
 #}
 
-{%- set fields = [
-    'legal_name', 'display_name', 'domain', 'tax_id', 'country', 'phone', 'billing_email',
-    'account_owner', 'industry', 'erp_customer_number', 'credit_limit', 'payment_terms', 'lifecycle_status',
-] -%}
+{%- set fields = syncline.customer_attribute_fields() -%}
 
 with records as (
 
@@ -56,7 +53,7 @@ candidates as (
                 "coalesce(', ' || records.country_code, '')",
             ]) }}
         end as value,
-        {%- for part in ['address_line1', 'address_line2', 'city', 'postal_code', 'region', 'country_code'] %}
+        {%- for part in syncline.customer_address_parts() %}
         case when field_names.field = 'address' then records.{{ part }} end as {{ part }},
         {%- endfor %}
         records.source_updated_at,

@@ -10,11 +10,8 @@
 #}
 
 {%- set text = dbt.type_string() -%}
-{%- set fields = [
-    'legal_name', 'display_name', 'domain', 'tax_id', 'country', 'phone', 'billing_email',
-    'account_owner', 'industry', 'erp_customer_number', 'credit_limit', 'payment_terms', 'lifecycle_status',
-] -%}
-{%- set address_parts = ['address_line1', 'address_line2', 'city', 'postal_code', 'region', 'country_code'] -%}
+{%- set fields = syncline.customer_attribute_fields() -%}
+{%- set address_parts = syncline.customer_address_parts() -%}
 {%- set sources = [
     {
         'system': 'billing',
