@@ -23,13 +23,13 @@ import pandas as pd
 
 from bench.common import emit, progress
 from identity.metrics import scores
-from ingestion.warehouse import Warehouse
 from sandbox.client import SandboxAdmin
 from sandbox.process import SandboxProcess
 from sandbox.settings import SYSTEMS
 from tests.conftest import make_settings
 from tests.ingestion.conftest import Runner
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, dbt_args, dbt_env
+from warehouse import Warehouse
 
 PARTY_TABLES = {
     ("billing", "customers"),

@@ -24,7 +24,7 @@ import json, os, resource, sys, time
 import requests
 from ingestion.pipeline import run_source
 from ingestion.config import source_config
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 from sandbox.client import SandboxAdmin
 from sandbox.settings import SandboxSettings
 

@@ -37,13 +37,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import emit, median_time, progress
-from ingestion.warehouse import Warehouse
 from sandbox.client import SandboxAdmin
 from sandbox.process import SandboxProcess
 from sandbox.settings import SYSTEMS
 from tests.conftest import make_settings
 from tests.ingestion.conftest import Runner
 from transform.dbt_cli import PROJECT_DIR, dbt_args, dbt_env
+from warehouse import Warehouse
 
 DBT = Path(sys.executable).with_name("dbt")
 OVERHEAD_TARGET_MS = 50

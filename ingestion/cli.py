@@ -22,7 +22,7 @@ def ingest(
 ) -> None:
     """Extract each source through its vendor API and load it into raw_<system> (incremental by default)."""
     from ingestion.pipeline import run_source
-    from ingestion.warehouse import Warehouse
+    from warehouse import Warehouse
 
     logging.basicConfig(level=logging.WARNING)
     systems = source or list(SYSTEMS)

@@ -20,7 +20,7 @@ from dlt.common.pipeline import LoadInfo
 from ingestion.config import SYSTEMS, source_config
 from ingestion.http import new_correlation_id, reset_correlation_id, set_correlation_id
 from ingestion.sources import load_source
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 DEFAULT_PIPELINES_DIR = Path(".syncline/dlt")
 # Young-generation GC threshold while a source runs (CPython's default: 700), see `fewer_gc_passes`.

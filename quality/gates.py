@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 QUARANTINE_SCHEMA = "quality"
 QUARANTINE_TABLE = "quarantine"

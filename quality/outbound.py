@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingestion.warehouse import Warehouse
 from quality.gates import QUARANTINE_SCHEMA, QUARANTINE_TABLE
+from warehouse import Warehouse
 
 OUTBOUND_SCHEMA = "outbound"
 

@@ -11,9 +11,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from ingestion.warehouse import Warehouse
 from sandbox.process import SandboxProcess, running_settings
 from sandbox.settings import SandboxSettings
+from warehouse import Warehouse
 
 console = Console(stderr=True)
 

@@ -6,11 +6,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ingestion.warehouse import Warehouse
 from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION
 from transform.dbt_session import DbtBuildFailed, DbtSession
 from transform.identity_step import IdentityRun, resolve_identities
 from transform.publish import publish_read_copy
+from warehouse import Warehouse
 
 __all__ = ["DbtBuildFailed", "TransformRun", "transform"]
 

@@ -12,8 +12,8 @@ def transform_command(
     full_refresh: bool = typer.Option(False, help="Rebuild incremental models from scratch."),
 ) -> None:
     """Build staging -> intermediate, resolve identities, build the marts, publish a read-only copy."""
-    from ingestion.warehouse import Warehouse
     from transform.build import DbtBuildFailed, transform
+    from warehouse import Warehouse
 
     warehouse = Warehouse.from_env()
     console.print(f"Transforming in {warehouse.describe()}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 # Layers before and after identity resolution (a Python step, see transform/identity_step.py).

@@ -16,8 +16,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ingestion.warehouse import Warehouse
 from transform.dbt_cli import dbt_args, dbt_env, last_build_state_path, target_path
+from warehouse import Warehouse
 
 # Console output stays with the caller (progress comes from the node events); dbt's own log file keeps
 # the detail. Failures are raised as DbtBuildFailed naming the nodes.

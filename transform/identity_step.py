@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 SCHEMA = "identity"
 PARTIES = ("intermediate", "int_party_records")

@@ -12,7 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 
 def read_only_path(warehouse: Warehouse) -> Path:

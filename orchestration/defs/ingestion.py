@@ -14,7 +14,7 @@ from ingestion.config import SYSTEMS, source_config
 from ingestion.http import set_correlation_id
 from ingestion.pipeline import dataset_name, fewer_gc_passes, make_pipeline
 from ingestion.sources import load_source
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 WAREHOUSE_WRITER_POOL = "warehouse_writer"
 

@@ -9,11 +9,11 @@ leaves those rows out.
 
 import dagster as dg
 
-from ingestion.warehouse import Warehouse
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from quality.gates import run_gate
 from quality.outbound import build_outbound_batch
 from quality.registry import GATES, OUTBOUND, Gate
+from warehouse import Warehouse
 
 
 def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:

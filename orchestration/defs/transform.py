@@ -21,12 +21,12 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from ingestion.warehouse import Warehouse
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, PROJECT_DIR, apply_dbt_env
 from transform.identity_step import SCHEMA as IDENTITY_SCHEMA
 from transform.identity_step import resolve_identities
 from transform.publish import publish_read_copy
+from warehouse import Warehouse
 
 IDENTITY_TABLES = ("party_matches", "golden_id_aliases", "party_links")
 # Run a test only when every model it reads is built in the same invocation (a relationships test

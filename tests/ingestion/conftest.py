@@ -9,8 +9,8 @@ import pytest
 
 from ingestion.config import source_config
 from ingestion.pipeline import SourceRun, run_source
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SandboxSettings
+from warehouse import Warehouse
 
 
 def sandbox_source_config(settings: SandboxSettings, system: str) -> dict[str, Any]:

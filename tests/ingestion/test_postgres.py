@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
 from tests.postgres import temporary_database
+from warehouse import Warehouse
 
 pytestmark = pytest.mark.postgres
 

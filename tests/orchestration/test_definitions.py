@@ -46,7 +46,7 @@ def test_materialize_ingestion_assets_into_a_temp_warehouse(
     job = defs.resolve_job_def("ingest_all")
     result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
-    from ingestion.warehouse import Warehouse
+    from warehouse import Warehouse
 
     warehouse = Warehouse.from_env()
     counts = fresh_sandbox.truth("counts")

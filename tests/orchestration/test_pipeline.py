@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from ingestion.warehouse import Warehouse
 from tests.orchestration.conftest import load_defs
+from warehouse import Warehouse
 
 
 def test_refresh_golden_tables_job_end_to_end(code_location_env, fresh_sandbox) -> None:

@@ -11,9 +11,9 @@ import dagster as dg
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import Warehouse
 from orchestration.defs.quality import _gate_check, _outbound_asset
 from quality.registry import GATES, OUTBOUND
+from warehouse import Warehouse
 
 GATE = next(g for g in GATES if g.table == "sync_erp_customers")
 

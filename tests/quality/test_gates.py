@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import Warehouse
 from quality import schemas
 from quality.gates import evaluate, run_gate
 from quality.outbound import build_outbound_batch
+from warehouse import Warehouse
 
 
 def customers(**overrides) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ingestion.warehouse import Warehouse
+from warehouse import Warehouse
 
 
 def differing_rows(warehouse: Warehouse, other: Warehouse, table: str) -> int:

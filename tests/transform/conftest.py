@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
+from warehouse import Warehouse
 
 TRUTHS = ("customers", "invoices", "entitlements", "counts")
 

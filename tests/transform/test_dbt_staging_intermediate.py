@@ -19,11 +19,11 @@ from pathlib import Path
 
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
 from tests.transform.compare import differing_rows
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, dbt_args, dbt_env
+from warehouse import Warehouse
 
 DBT = Path(sys.executable).with_name("dbt")
 INCREMENTAL = [

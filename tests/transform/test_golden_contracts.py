@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, PROJECT_DIR, dbt_args, dbt_env
 from transform.identity_step import resolve_identities
+from warehouse import Warehouse
 
 DBT = Path(sys.executable).with_name("dbt")
 # the contract marts and the marts they read (golden customers), not the rest of the marts layer

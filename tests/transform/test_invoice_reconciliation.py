@@ -27,11 +27,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
 from transform.dbt_cli import dbt_args, dbt_env
 from transform.identity_step import CROSS_REFERENCES, PARTIES, resolve_identities
+from warehouse import Warehouse
 
 DBT = Path(sys.executable).with_name("dbt")
 RECONCILIATION = ["path:models/marts/reconciliation"]

@@ -17,12 +17,12 @@ import time
 import duckdb
 import pytest
 
-from ingestion.warehouse import Warehouse
 from sandbox.client import SandboxAdmin
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
 from tests.transform.compare import differing_rows
 from transform.build import DbtBuildFailed, transform
+from warehouse import Warehouse
 
 SEEDS = {"country_codes", "field_ownership", "fx_rates", "plan_tiers", "support_field_mapping"}
 # incremental on dlt load ids, and on fingerprints of their inputs (int_customer_attribute_records,
