@@ -1,4 +1,4 @@
-"""Which tables are gated, by which schema and key, and which outbound batches each sync reads."""
+"""Which tables are gated, by which schema and key."""
 
 from __future__ import annotations
 
@@ -25,10 +25,3 @@ GATES = [
     Gate("sync_erp_invoices", "billing_document_id", schemas.sync_erp_invoices),
     Gate("sync_support_organizations", "record_key", schemas.sync_support_organizations),
 ]
-
-# outbound model -> (golden tables it is derived from, whose gates must also pass; record key)
-OUTBOUND: dict[str, tuple[tuple[str, ...], str]] = {
-    "sync_erp_customers": (("golden_customers",), "golden_customer_id"),
-    "sync_erp_invoices": (("golden_customers",), "billing_document_id"),
-    "sync_support_organizations": (("golden_customers", "golden_contracts"), "record_key"),
-}

@@ -6,6 +6,7 @@ import typer
 
 from identity.cli import match_command
 from ingestion.cli import ingest
+from reverse_etl.cli import dlq_app, sync_command
 from sandbox.cli import app as sandbox_app
 from syncline.demo import demo
 from transform.cli import transform_command
@@ -18,3 +19,5 @@ app.command("ingest")(ingest)
 app.command("demo")(demo)
 app.command("match")(match_command)
 app.command("transform")(transform_command)
+app.command("sync")(sync_command)
+app.add_typer(dlq_app, name="dlq")

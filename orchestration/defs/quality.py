@@ -1,18 +1,17 @@
-"""Blocking pandera gates on the golden and outbound tables, and the outbound batches they guard.
+"""Blocking pandera gates on the golden tables and the sync models the reverse ETL sends.
 
 Each gate is a blocking `@asset_check`: a table-level failure (missing/retyped column, duplicate keys,
 empty table) fails the check with ERROR severity, and Dagster then skips every asset downstream of it
-in the run, i.e. the `outbound/*` batches that the reverse ETL sends. Row-level failures are written to
-`quality.quarantine` with the rule and reason; the check passes with a WARN and the outbound batch
-leaves those rows out.
+in the run, i.e. the `reverse_etl/*` syncs that would send it. Row-level failures are written to
+`quality.quarantine` with the rule and reason; the check passes with a WARN and the sync leaves those
+rows out (it applies the same schema before sending).
 """
 
 import dagster as dg
 
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from quality.gates import run_gate
-from quality.outbound import build_outbound_batch
-from quality.registry import GATES, OUTBOUND, Gate
+from quality.registry import GATES, Gate
 from warehouse import Warehouse
 
 
@@ -41,30 +40,7 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _outbound_asset(model: str, reads: tuple[str, ...], key: str) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=["outbound", model],
-        deps=[dg.AssetKey(["marts", model]), *(dg.AssetKey(["marts", table]) for table in reads)],
-        group_name="outbound",
-        kinds={"python", "duckdb"},
-        description=f"The batch the reverse ETL sends: {model} minus quarantined rows (skipped when a gate fails).",
-        pool=WAREHOUSE_WRITER_POOL,
-    )
-    def _asset() -> dg.MaterializeResult:
-        batch = build_outbound_batch(Warehouse.from_env(), model, key)
-        return dg.MaterializeResult(
-            metadata={
-                "rows": batch.rows,
-                "quarantined_excluded": batch.excluded,
-                "operations": dg.MetadataValue.json(batch.operations),
-            }
-        )
-
-    return _asset
-
-
 def quality_defs() -> dg.Definitions:
     return dg.Definitions(
         asset_checks=[_gate_check(gate) for gate in GATES],
-        assets=[_outbound_asset(model, reads, key) for model, (reads, key) in OUTBOUND.items()],
     )

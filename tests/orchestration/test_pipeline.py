@@ -1,5 +1,6 @@
 """The whole code location, end to end in Dagster: vendor APIs -> raw -> dbt -> identity -> marts ->
-gates -> outbound batches, on a temp DuckDB warehouse fed by the test sandbox."""
+gates -> reverse-ETL syncs, on a temp DuckDB warehouse fed by the test sandbox (reset afterwards:
+the syncs write into it)."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ def test_refresh_golden_tables_job_end_to_end(code_location_env, fresh_sandbox) 
         "marts/golden_customers",
         "marts/golden_contracts",
         "marts/invoice_reconciliation",
-        "outbound/sync_erp_customers",
-        "outbound/sync_support_organizations",
+        "reverse_etl/erp_customers",
+        "reverse_etl/support_organizations",
     ):
         assert key in materialized
 
@@ -41,3 +42,4 @@ def test_refresh_golden_tables_job_end_to_end(code_location_env, fresh_sandbox) 
     assert abs(golden - real) <= 0.03 * real
     read_copy = warehouse.duckdb_path.with_name("warehouse_read.duckdb")
     assert read_copy.exists()  # analysts' copy published after the marts build
+    fresh_sandbox.reset()  # the syncs wrote into the shared sandbox: later tests expect the seed

@@ -7,7 +7,8 @@ import pytest
 
 from quality import schemas
 from quality.gates import evaluate, run_gate
-from quality.outbound import build_outbound_batch
+from reverse_etl.outbound import read_outbound
+from reverse_etl.syncs import SYNCS
 from warehouse import Warehouse
 
 
@@ -91,10 +92,9 @@ def test_quarantined_rows_are_left_out_of_the_outbound_batch(tmp_path) -> None:
         warehouse, schemas.sync_support_organizations(), "marts", "sync_support_organizations", "record_key"
     )
     assert result.passed and result.quarantined_keys == {"b"}
-    batch = build_outbound_batch(warehouse, "sync_support_organizations", "record_key")
-    assert (batch.rows, batch.excluded) == (1, 1)
-    assert warehouse.read_frame("select record_key from outbound.sync_support_organizations")[
-        "record_key"
-    ].tolist() == ["a"]
+    batch = read_outbound(warehouse, SYNCS["support_organizations"])
+    assert (batch.total, len(batch.rows), batch.keys_held_back) == (2, 1, {"b"})
+    assert batch.rows["record_key"].tolist() == ["a"]
+    assert batch.invalid["rule"].tolist() == ["entitlement_values"]
     quarantine = warehouse.read_frame("select * from quality.quarantine")
     assert quarantine["table_name"].tolist() == ["sync_support_organizations"]
