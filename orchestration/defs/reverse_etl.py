@@ -8,7 +8,6 @@ not write the warehouse (they read its published read-only copy and keep their s
 store), so they do not take the `warehouse_writer` pool.
 """
 
-
 import os
 from typing import Any
 
