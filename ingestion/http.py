@@ -14,6 +14,7 @@ data selector is compiled once per process, not once per page.
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import functools
 import uuid
@@ -33,7 +34,8 @@ from requests.auth import AuthBase
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 
-from ingestion.errors import MalformedPageError, SourceUnavailableError
+from ingestion.config import credential_settings
+from ingestion.errors import CredentialsRejectedError, MalformedPageError, SourceUnavailableError
 
 CORRELATION_HEADER = "X-Correlation-Id"
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
@@ -159,9 +161,15 @@ def iter_pages(
                 source, resource, number, tracker.url, f"response is not valid JSON ({exc})"
             ) from exc
         except HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            detail = f"HTTP {status}: {exc.response.text[:300] if exc.response is not None else exc}"
+            response = exc.response
+            status = response.status_code if response is not None else None
+            body = redact_credentials(response.text[:300], response.request) if response is not None else exc
+            if status in (401, 403):
+                raise CredentialsRejectedError(
+                    source, resource, status, tracker.url, str(body), credential_settings(source)
+                ) from exc
             if status is None or status == 429 or status >= 500:
+                detail = f"HTTP {status}: {body}"
                 raise SourceUnavailableError(source, resource, number, tracker.url, detail) from exc
             raise
         except (RequestsConnectionError, Timeout) as exc:
@@ -170,6 +178,21 @@ def iter_pages(
         if model is not None:
             _validate(records, model, source, resource, number, tracker.url)
         yield records
+
+
+def redact_credentials(text: str, request: PreparedRequest | None) -> str:
+    """`text` without the credentials the request carried (a vendor may echo a token in its error)."""
+    header = request.headers.get("Authorization", "") if request is not None else ""
+    scheme, _, value = header.partition(" ")
+    secrets = {value.strip()}
+    if scheme.lower() == "basic":  # user:password, both may be tokens (Zendesk: email/token:api_token)
+        try:
+            secrets |= set(base64.b64decode(value).decode().split(":", 1))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 @functools.lru_cache(maxsize=256)
