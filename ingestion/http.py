@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import contextvars
 import functools
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -38,6 +39,10 @@ from ingestion.config import credential_settings
 from ingestion.errors import CredentialsRejectedError, MalformedPageError, SourceUnavailableError
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# Redaction of credentials echoed in error bodies: words (no blanks, quotes or separators) and the
+# shortest piece of a credential worth hiding (Stripe shows a refused key's last 4 characters).
+WORD = re.compile(r"[^\s\"',;()\[\]{}]+")
+MIN_SECRET_PIECE = 4
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "syncline_correlation_id", default=None
 )
@@ -166,7 +171,12 @@ def iter_pages(
             body = redact_credentials(response.text[:300], response.request) if response is not None else exc
             if status in (401, 403):
                 raise CredentialsRejectedError(
-                    source, resource, status, tracker.url, str(body), credential_settings(source)
+                    source,
+                    resource,
+                    status,
+                    tracker.url.split("?")[0],
+                    str(body),
+                    credential_settings(source),
                 ) from exc
             if status is None or status == 429 or status >= 500:
                 detail = f"HTTP {status}: {body}"
@@ -181,7 +191,8 @@ def iter_pages(
 
 
 def redact_credentials(text: str, request: PreparedRequest | None) -> str:
-    """`text` without the credentials the request carried (a vendor may echo a token in its error)."""
+    """`text` without the credentials the request carried. Vendors echo a refused key in their error,
+    whole or masked (Stripe: `sk_live_********abcd`): a word made of pieces of a credential goes too."""
     header = request.headers.get("Authorization", "") if request is not None else ""
     scheme, _, value = header.partition(" ")
     secrets = {value.strip()}
@@ -190,9 +201,14 @@ def redact_credentials(text: str, request: PreparedRequest | None) -> str:
             secrets |= set(base64.b64decode(value).decode().split(":", 1))
         except (ValueError, UnicodeDecodeError):
             pass
-    for secret in sorted((s for s in secrets if len(s) >= 6), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
+    secrets = {secret for secret in secrets if len(secret) >= MIN_SECRET_PIECE}
+
+    def redact(word: re.Match[str]) -> str:
+        pieces = [piece for piece in word.group().split("*") if len(piece) >= MIN_SECRET_PIECE]
+        leaks = any(piece in secret for piece in pieces for secret in secrets)
+        return "***" if leaks else word.group()
+
+    return WORD.sub(redact, text) if secrets else text
 
 
 @functools.lru_cache(maxsize=256)
