@@ -32,3 +32,37 @@ def find_cause(exc: BaseException | None, kind: type[BaseException]) -> BaseExce
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return None
+
+
+class SettingMissingError(IngestionError):
+    """A connection setting is set nowhere (env, `.dlt/secrets.toml`, `.dlt/config.toml`)."""
+
+    def __init__(self, path: str, how_to_set: str) -> None:
+        self.path = path
+        super().__init__(f"{path} is not set: set {how_to_set}")
+
+
+class CredentialsRejectedError(IngestionError):
+    """The vendor refused the credentials (401) or their permissions (403): retrying cannot help.
+
+    The message names the settings to fix and never the secret itself."""
+
+    def __init__(
+        self, source: str, resource: str, status: int, url: str, detail: str, settings: list[str]
+    ) -> None:
+        self.source, self.resource, self.status, self.url, self.settings = (
+            source,
+            resource,
+            status,
+            url,
+            settings,
+        )
+        refusal = (
+            "refused the credentials"
+            if status == 401
+            else "accepted the credentials but refused access (missing permission or scope)"
+        )
+        super().__init__(
+            f"{source}.{resource}: the vendor {refusal}, HTTP {status} ({url}): {detail}. "
+            f"Check {'; '.join(settings)}"
+        )

@@ -14,8 +14,10 @@ data selector is compiled once per process, not once per page.
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import functools
+import re
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -33,9 +35,14 @@ from requests.auth import AuthBase
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 
-from ingestion.errors import MalformedPageError, SourceUnavailableError
+from ingestion.config import credential_settings
+from ingestion.errors import CredentialsRejectedError, MalformedPageError, SourceUnavailableError
 
 CORRELATION_HEADER = "X-Correlation-Id"
+# Redaction of credentials echoed in error bodies: words (no blanks, quotes or separators) and the
+# shortest piece of a credential worth hiding (Stripe shows a refused key's last 4 characters).
+WORD = re.compile(r"[^\s\"',;()\[\]{}]+")
+MIN_SECRET_PIECE = 4
 _correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "syncline_correlation_id", default=None
 )
@@ -159,9 +166,20 @@ def iter_pages(
                 source, resource, number, tracker.url, f"response is not valid JSON ({exc})"
             ) from exc
         except HTTPError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            detail = f"HTTP {status}: {exc.response.text[:300] if exc.response is not None else exc}"
+            response = exc.response
+            status = response.status_code if response is not None else None
+            body = redact_credentials(response.text[:300], response.request) if response is not None else exc
+            if status in (401, 403):
+                raise CredentialsRejectedError(
+                    source,
+                    resource,
+                    status,
+                    tracker.url.split("?")[0],
+                    str(body),
+                    credential_settings(source),
+                ) from exc
             if status is None or status == 429 or status >= 500:
+                detail = f"HTTP {status}: {body}"
                 raise SourceUnavailableError(source, resource, number, tracker.url, detail) from exc
             raise
         except (RequestsConnectionError, Timeout) as exc:
@@ -170,6 +188,27 @@ def iter_pages(
         if model is not None:
             _validate(records, model, source, resource, number, tracker.url)
         yield records
+
+
+def redact_credentials(text: str, request: PreparedRequest | None) -> str:
+    """`text` without the credentials the request carried. Vendors echo a refused key in their error,
+    whole or masked (Stripe: `sk_live_********abcd`): a word made of pieces of a credential goes too."""
+    header = request.headers.get("Authorization", "") if request is not None else ""
+    scheme, _, value = header.partition(" ")
+    secrets = {value.strip()}
+    if scheme.lower() == "basic":  # user:password, both may be tokens (Zendesk: email/token:api_token)
+        try:
+            secrets |= set(base64.b64decode(value).decode().split(":", 1))
+        except (ValueError, UnicodeDecodeError):
+            pass
+    secrets = {secret for secret in secrets if len(secret) >= MIN_SECRET_PIECE}
+
+    def redact(word: re.Match[str]) -> str:
+        pieces = [piece for piece in word.group().split("*") if len(piece) >= MIN_SECRET_PIECE]
+        leaks = any(piece in secret for piece in pieces for secret in secrets)
+        return "***" if leaks else word.group()
+
+    return WORD.sub(redact, text) if secrets else text
 
 
 @functools.lru_cache(maxsize=256)

@@ -19,6 +19,8 @@ from dlt.common.pipeline import LoadInfo
 
 from ingestion.config import SYSTEMS, source_config
 from ingestion.http import new_correlation_id, reset_correlation_id, set_correlation_id
+from ingestion.pipeline_state import pipelines_dir_for
+from ingestion.project_settings import use_project_settings
 from ingestion.sources import load_source
 from warehouse import Warehouse
 
@@ -46,7 +48,9 @@ def dataset_name(system: str) -> str:
 
 
 def configure_dlt() -> None:
-    """Apply `PIPELINE_CONFIG` (process-wide, idempotent); explicit dlt config or env vars win."""
+    """Read the project's `.dlt/` and apply `PIPELINE_CONFIG` (process-wide, idempotent); explicit dlt
+    config or env vars win."""
+    use_project_settings()
     for key, value in PIPELINE_CONFIG.items():
         if dlt.config.get(key) is None:
             dlt.config[key] = value
@@ -70,11 +74,13 @@ def fewer_gc_passes(gen0: int = GC_GEN0_THRESHOLD) -> Iterator[None]:
 
 
 def make_pipeline(system: str, warehouse: Warehouse, pipelines_dir: Path | None = None) -> dlt.Pipeline:
+    """The source's pipeline; its working dir sits under the pipelines root (`pipelines_dir`, else
+    `SYNCLINE_DLT_DIR`, else `.syncline/dlt`) in a dir of the warehouse's own (`pipeline_state`)."""
     configure_dlt()
-    pipelines_dir = Path(pipelines_dir or os.environ.get("SYNCLINE_DLT_DIR", DEFAULT_PIPELINES_DIR))
+    root = Path(pipelines_dir or os.environ.get("SYNCLINE_DLT_DIR", DEFAULT_PIPELINES_DIR))
     return dlt.pipeline(
         pipeline_name=pipeline_name(system),
-        pipelines_dir=str(pipelines_dir.resolve()),
+        pipelines_dir=str(pipelines_dir_for(root, warehouse)),
         destination=warehouse.destination(),
         dataset_name=dataset_name(system),
         # Live progress bars in a terminal; elsewhere (CI, Dagster, benches) the run summary suffices.
@@ -118,6 +124,9 @@ def run_source(
             pipeline = make_pipeline(system, warehouse, pipelines_dir)
             source = load_source(system, **(config or source_config(system)))
             started = time.perf_counter()
+            # As `pipeline.run` does (the Dagster assets call it): restore the warehouse's state when it
+            # is newer than the local one, start over when the warehouse has none of this pipeline.
+            pipeline.sync_destination()
             extract_info = pipeline.extract(
                 source,
                 refresh="drop_sources" if full_refresh else None,

@@ -24,7 +24,8 @@ token, bearer auth).
   no rows and keeps its stale row until a full refresh.
 
 429 (Retry-After) and 5xx are retried by the shared client; a refused token or missing scope (401 /
-403) fails at once with `CrmAuthenticationError` carrying HubSpot's message.
+403) fails at once with `CredentialsRejectedError` (from `iter_pages`) carrying HubSpot's message and
+naming the setting to fix (`SOURCES__CRM__ACCESS_TOKEN`).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ from dlt.sources.helpers.rest_client.paginators import (
     SinglePagePaginator,
 )
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from requests import HTTPError, Request, Response
+from requests import Request, Response
 
 from ingestion.errors import IngestionError
 from ingestion.http import iter_pages, make_client
@@ -176,10 +177,6 @@ class AssociationReadRecord(_Record):
 
 
 # -- errors ----------------------------------------------------------------------------------------
-class CrmAuthenticationError(IngestionError):
-    """HubSpot refused the access token (401) or its scopes (403): retrying cannot help."""
-
-
 class SearchWindowError(IngestionError):
     """More records than the search cap share one last-modified timestamp: no window can page past them."""
 
@@ -274,24 +271,6 @@ class BoundaryDeduplicator:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def refused_access(pages: Iterator[list[dict]], resource: str) -> Iterator[list[dict]]:
-    """401 / 403 -> CrmAuthenticationError with HubSpot's message (iter_pages re-raises other 4xx)."""
-    try:
-        yield from pages
-    except HTTPError as exc:
-        response = exc.response
-        if response is None or response.status_code not in (401, 403):
-            raise
-        try:
-            detail = f"{response.json().get('category')}: {response.json().get('message')}"
-        except ValueError:
-            detail = response.text[:300]
-        raise CrmAuthenticationError(
-            f"{SOURCE}.{resource}: HubSpot refused the request with HTTP {response.status_code} ({detail}); "
-            "check the private app's access token (SOURCES__CRM__ACCESS_TOKEN) and its crm.objects scopes"
-        ) from exc
-
-
 def flatten(record: dict, modified_property: str) -> dict[str, Any]:
     """A HubSpot object -> one row: its properties as columns beside id, createdAt, updatedAt, archived."""
     properties = dict(record.get("properties") or {})
@@ -381,7 +360,7 @@ def crm_source(
                     model=model,
                 )
             )
-        for page in refused_access(pages, object_type):
+        for page in pages:
             if associations and cursor.start_value is None:
                 for record in page:
                     embedded[record["id"]] = (
@@ -463,7 +442,7 @@ def read_associations(client: RESTClient, contact_ids: list[str]) -> list[dict[s
         data_selector="results",
         model=AssociationReadRecord,
     )
-    for page in refused_access(pages, "contact_company_associations"):
+    for page in pages:
         for result in page:
             rows.extend(association_rows(str(result["from"]["id"]), result["to"]))
     return rows
