@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity]`: JSON lines.
+"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|reverse_etl]`: JSON lines.
 
 The people/company matcher bench on generated or FEBRL data is separate: `bench/bench_matcher.py`.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import identity_bench, ingestion_bench, sandbox_bench, transform_bench
+from bench import identity_bench, ingestion_bench, reverse_etl_bench, sandbox_bench, transform_bench
 from bench.common import emit
 
 
@@ -17,9 +17,10 @@ def main() -> None:
         "--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)"
     )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    parser.add_argument("--only", choices=["sandbox", "ingestion", "transform", "identity"], action="append")
+    benches = ["sandbox", "ingestion", "transform", "identity", "reverse_etl"]
+    parser.add_argument("--only", choices=benches, action="append")
     args = parser.parse_args()
-    only = set(args.only or ["sandbox", "ingestion", "transform", "identity"])
+    only = set(args.only or benches)
     scales = [args.scale] + ([100_000] if args.large else [])
 
     served = None
@@ -46,6 +47,8 @@ def main() -> None:
     if "identity" in only:
         for scale in scales:
             identity_bench.run(scale)
+    if "reverse_etl" in only:
+        reverse_etl_bench.run(first_sync=100_000 if args.large else args.scale)
 
 
 if __name__ == "__main__":

@@ -24,4 +24,5 @@ GATES = [
     Gate("sync_erp_customers", "golden_customer_id", schemas.sync_erp_customers),
     Gate("sync_erp_invoices", "billing_document_id", schemas.sync_erp_invoices),
     Gate("sync_support_organizations", "record_key", schemas.sync_support_organizations),
+    Gate("sync_billing_credit_notes", "erp_credit_memo_id", schemas.sync_billing_credit_notes),
 ]

@@ -186,3 +186,23 @@ def sync_support_organizations() -> DataFrameSchema:
         unique=["record_key"],
         name="sync_support_organizations",
     )
+
+
+def sync_billing_credit_notes() -> DataFrameSchema:
+    return DataFrameSchema(
+        {
+            "erp_credit_memo_id": _any(nullable=False),
+            "billing_invoice_id": _any(nullable=False),
+            "operation": _any(_one_of(SYNC_OPERATIONS, "operation_values"), nullable=False),
+            "amount_minor": _any(nullable=True),
+            "record_hash": _any(nullable=False),
+        },
+        checks=[
+            _row_rule(
+                "insert_has_positive_amount",
+                lambda df: (df["operation"] != "insert") | (df["amount_minor"].fillna(0) > 0),
+            )
+        ],
+        unique=["erp_credit_memo_id"],
+        name="sync_billing_credit_notes",
+    )

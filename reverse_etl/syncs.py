@@ -130,6 +130,25 @@ SYNCS: dict[str, SyncSpec] = {
                 ),
             ),
         ),
+        SyncSpec(
+            name="billing_credit_notes",
+            model="sync_billing_credit_notes",
+            destination="billing",
+            object="credit_notes",
+            key="erp_credit_memo_id",
+            mode="insert",
+            description="ERP -> billing: a credit memo finance posts in the ERP against a billing invoice "
+            "becomes a credit note on that invoice, once (Idempotency-Key from the record version; the ERP "
+            "document number kept in metadata).",
+            fields=(
+                FieldMap("invoice", "billing_invoice_id", "invoice.erp_credit_memo"),
+                FieldMap("amount", "amount_minor", "invoice.erp_credit_memo"),
+                FieldMap("reason", "reason", "invoice.erp_credit_memo"),
+                FieldMap("memo", "memo", "invoice.erp_credit_memo"),
+                FieldMap("metadata.erp_document_number", "erp_document_number", "invoice.erp_credit_memo"),
+                FieldMap("metadata.erp_credit_memo_id", "erp_credit_memo_id", "invoice.erp_credit_memo"),
+            ),
+        ),
     )
 }
 

@@ -25,6 +25,8 @@ select
     {{ syncline.minor_to_major('total', 'currency') }} as total_amount,
     {{ syncline.minor_to_major('amount', 'currency') }} as amount,
     {{ syncline.json_text_or_null(cols, 'lines', ['data', 0, 'invoice_line_item']) }} as first_invoice_line_id,
+    -- set by Syncline on credit notes it creates for ERP credit memos (sync_billing_credit_notes)
+    {{ syncline.json_text_or_null(cols, 'metadata', ['erp_document_number']) }} as erp_document_number,
     {{ syncline.utc_timestamp(cols, 'created') }} as created_at,
     {{ syncline.utc_timestamp(cols, 'effective_at') }} as effective_at,
     {{ syncline.utc_timestamp(cols, 'voided_at') }} as voided_at,
