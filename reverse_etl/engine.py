@@ -26,6 +26,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -66,7 +67,12 @@ def _clean(value: Any) -> Any:
     except (TypeError, ValueError):
         pass
     if hasattr(value, "item"):
-        return value.item()
+        value = value.item()
+    if isinstance(value, Decimal):  # PostgreSQL numeric
+        value = float(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        # a NULL in an integer column makes pandas read it as float (4 -> 4.0); APIs want 4
+        return int(value)
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return value
