@@ -24,9 +24,13 @@ import dagster as dg
 REFABLE = ("model", "seed", "snapshot")
 
 
-@cache
 def load_manifest(path: str) -> Mapping[str, Any]:
-    """The manifest the `@dbt_assets` were built from (dbt_project.manifest_path)."""
+    """The manifest the `@dbt_assets` were built from (dbt_project.manifest_path), read once per version."""
+    return _read_manifest(path, Path(path).stat().st_mtime_ns)
+
+
+@cache
+def _read_manifest(path: str, mtime_ns: int) -> Mapping[str, Any]:
     return json.loads(Path(path).read_text())
 
 
