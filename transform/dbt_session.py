@@ -1,8 +1,9 @@
 """dbt inside this process: the project parsed once, then each selection built against that manifest.
 
-`syncline transform` builds twice around the identity step. Running both builds through dbt's
-programmatic runner (`dbtRunner`) pays for importing dbt and loading the project once instead of per
-invocation. Dagster keeps dagster-dbt's `dbt` subprocesses (`DbtCliResource`), one per asset step.
+The one way Syncline runs dbt. `syncline transform` builds twice around the identity step through one
+session (dbt's programmatic runner, `dbtRunner`: importing dbt and loading the project is paid once);
+the Dagster dbt assets (orchestration/defs/transform.py) run their selection through a session too and
+turn its results into Dagster events. Either way, seeds unchanged since the last build are not reloaded.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,43 @@ class DbtBuildFailed(RuntimeError):
     pass
 
 
+@dataclass
+class DbtBuild:
+    """What one `dbt build` did: dbt's result per node (`dbt.artifacts...RunResult`: node, status,
+    message, failures, execution_time, adapter_response)."""
+
+    step: str
+    success: bool
+    results: list[Any] = field(default_factory=list)
+    # seeds as at the last successful build were left out (`state:unmodified`): not in `results`
+    unchanged_seeds_left_out: bool = False
+    error: str | None = None  # dbt's exception when it stopped before running the nodes
+
+    def statuses(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for result in self.results:
+            status = node_status(result)
+            counts[status] = counts.get(status, 0) + 1
+        return counts
+
+    def failures(self) -> list[str]:
+        """`unique_id: dbt's message` of every node that errored or failed."""
+        return [
+            f"{result.node.unique_id}: {(result.message or '').strip()[:300]}"
+            for result in self.results
+            if node_status(result) in FAILED
+        ]
+
+    def raise_on_failure(self) -> None:
+        if not self.success:
+            detail = "; ".join(self.failures()[:5]) or str(self.error)
+            raise DbtBuildFailed(f"{self.step} failed: {detail}")
+
+
+def node_status(result: Any) -> str:
+    return str(getattr(result.status, "value", result.status))
+
+
 class DbtSession:
     """One warehouse, one parsed project, several `dbt build` selections in a row."""
 
@@ -43,6 +82,7 @@ class DbtSession:
         self.seconds: dict[str, float] = {}  # step -> wall time, for `syncline transform` and the bench
         self.node_seconds: dict[str, float] = {}  # unique_id -> execution time of the last build of it
         self._manifest: Any = None
+        self._all_seeds_built = False  # a successful build this session selected every seed
         self._lock = threading.Lock()
         self._finished = 0
         self._step = ""
@@ -60,6 +100,15 @@ class DbtSession:
 
     def build(self, step: str, select: list[str], *, full_refresh: bool = False) -> dict[str, int]:
         """`dbt build --select ...`; returns node status -> count, raises DbtBuildFailed on any failure."""
+        build = self.run(step, select, full_refresh=full_refresh)
+        build.raise_on_failure()
+        return build.statuses()
+
+    def run(
+        self, step: str, select: list[str], *, exclude: list[str] | None = None, full_refresh: bool = False
+    ) -> DbtBuild:
+        """`dbt build --select ... [--exclude ...]` with dbt's result per node; failures are returned,
+        not raised. Selected seeds unchanged since the last remembered build are left out."""
         if self._manifest is None:
             self.parse()
         from dbt.cli.main import dbtRunner
@@ -67,36 +116,63 @@ class DbtSession:
         started = time.perf_counter()
         self._step, self._finished = step, 0
         runner = dbtRunner(manifest=self._manifest, callbacks=[self._on_event])
-        args = dbt_args("build", select=select, full_refresh=full_refresh) + QUIET + NO_ARTIFACTS
-        if not full_refresh and any(s.startswith("path:seeds") for s in select) and self._seeds_in_place():
-            args += ["--state", str(self.state_path), "--exclude", UNCHANGED_SEEDS]
+        exclude = list(exclude or [])
+        skip_unchanged_seeds = not full_refresh and self._selects_seeds(select) and self._seeds_in_place()
+        state_args = []
+        if skip_unchanged_seeds:
+            state_args = ["--state", str(self.state_path)]
+            exclude.append(UNCHANGED_SEEDS)
+        args = dbt_args("build", select=select, exclude=exclude, full_refresh=full_refresh)
+        args += state_args + QUIET + NO_ARTIFACTS
         try:
             with self._environment():
                 result = runner.invoke(args)
         finally:
             self.release()
         self.seconds[step] = time.perf_counter() - started
-        statuses: dict[str, int] = {}
-        failed = []
-        for node in getattr(result.result, "results", None) or []:
-            status = str(getattr(node.status, "value", node.status))
-            statuses[status] = statuses.get(status, 0) + 1
+        results = list(getattr(result.result, "results", None) or [])
+        for node in results:
             self.node_seconds[node.node.unique_id] = node.execution_time
-            if status in FAILED:
-                failed.append(f"{node.node.unique_id}: {(node.message or '').strip()[:300]}")
-        if not result.success:
-            detail = "; ".join(failed[:5]) or str(result.exception)
-            raise DbtBuildFailed(f"{step} failed: {detail}")
-        return statuses
+        if result.success and self._selects_every_seed(select, exclude):
+            self._all_seeds_built = True
+        return DbtBuild(
+            step=step,
+            success=result.success,
+            results=results,
+            unchanged_seeds_left_out=skip_unchanged_seeds,
+            error=None if result.exception is None else str(result.exception),
+        )
 
     @property
     def state_path(self) -> Path:
         return last_build_state_path(self.warehouse)
 
     def remember_build(self) -> None:
-        """After every step succeeded: keep this manifest as the state the next run compares with."""
+        """After every step succeeded: keep this manifest as the state the next run compares with.
+        Only once a build loaded (or kept as unchanged) every seed: a run that selected some seeds
+        must not vouch for the others."""
+        if not self._all_seeds_built:
+            return
         self.state_path.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(target_path() / "manifest.json", self.state_path / "manifest.json")
+
+    def _seed_selectors(self) -> dict[str, set[str]]:
+        """Seed unique_id -> the selectors naming it alone (its fqn, as Dagster subsets select)."""
+        return {
+            n.unique_id: {"fqn:" + ".".join(n.fqn), ".".join(n.fqn)}
+            for n in self._manifest.nodes.values()
+            if n.resource_type == "seed"
+        }
+
+    def _selects_seeds(self, select: list[str]) -> bool:
+        named = set().union(*self._seed_selectors().values())
+        return any(s.startswith(("path:seeds", "resource_type:seed")) or s in named for s in select)
+
+    def _selects_every_seed(self, select: list[str], exclude: list[str]) -> bool:
+        if any(s.startswith(("path:seeds", "resource_type:seed")) for s in select):
+            named_out = set().union(*self._seed_selectors().values())
+            return not any(e in named_out for e in exclude)
+        return all(selectors & set(select) for selectors in self._seed_selectors().values())
 
     def _seeds_in_place(self) -> bool:
         """A previous build's manifest exists and every seed table is in the warehouse (a new or

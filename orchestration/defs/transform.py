@@ -4,34 +4,29 @@ Two `@dbt_assets` definitions rather than one: the Python identity step reads an
 feeds the marts, and splitting the dbt project at that seam keeps the op graph acyclic and readable.
 dbt sources keep dagster-dbt's default keys (`[source_name, table]`), which are exactly the dlt asset
 keys, so `source('raw_billing', 'invoices')` hangs under `["raw_billing", "invoices"]`.
+
+dbt runs the way `syncline transform` runs it: in this process through `transform.dbt_session.DbtSession`
+(no dbt subprocess), seeds unchanged since the last build left out; `orchestration/dbt_events.py` turns
+its result per node into outputs and check results.
 """
 
-import sys
-from collections.abc import Mapping
-from pathlib import Path
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import dagster as dg
 from dagster import AssetExecutionContext
-from dagster_dbt import (
-    DagsterDbtTranslator,
-    DagsterDbtTranslatorSettings,
-    DbtCliResource,
-    DbtProject,
-    dbt_assets,
-)
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtProject, dbt_assets
 
+from orchestration.dbt_events import DbtEventMapper, load_manifest
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
 from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, PROJECT_DIR, apply_dbt_env
+from transform.dbt_session import DbtBuildFailed, DbtSession
 from transform.identity_step import SCHEMA as IDENTITY_SCHEMA
 from transform.identity_step import resolve_identities
 from transform.publish import publish_read_copy
 from warehouse import Warehouse
 
 IDENTITY_TABLES = ("party_matches", "golden_id_aliases", "party_links")
-# Run a test only when every model it reads is built in the same invocation (a relationships test
-# between a selected and an unselected model would otherwise read a table that may not exist yet).
-DBT_BUILD_FLAGS = ["--indirect-selection", "buildable"]
 
 dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only parses under `dagster dev`; the Makefile/CI/tests run `dbt parse`
@@ -50,6 +45,27 @@ TRANSLATOR = SynclineDbtTranslator(
 )
 
 
+def run_dbt(
+    context: AssetExecutionContext, full: dg.AssetsDefinition, step: str, layer: list[str]
+) -> Iterator[dg.Output | dg.AssetCheckResult]:
+    """Build the step's selection in this process (the runner `syncline transform` uses) and report
+    every node; a failed node fails the step with dbt's message once the rest is reported."""
+    mapper = DbtEventMapper(load_manifest(str(dbt_project.manifest_path)), TRANSLATOR, dbt_project)
+    select, exclude = mapper.selection(context, full, layer)
+    if not select:  # dbt without --select would build the whole project
+        context.log.info(f"{step}: no dbt node selected")
+        return
+    session = DbtSession(Warehouse.from_env(), progress=context.log.debug)
+    build = session.run(step, select, exclude=exclude)
+    yield from mapper.events(context, build)
+    try:
+        build.raise_on_failure()
+    except DbtBuildFailed as failed:
+        raise dg.Failure(description=str(failed), metadata={"failed_nodes": build.failures()}) from None
+    context.log.info(f"{step}: {build.statuses()}")
+    session.remember_build()  # only when every seed was selected (DbtSession.remember_build)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     select=" ".join(PRE_IDENTITY_SELECTION),
@@ -58,9 +74,9 @@ TRANSLATOR = SynclineDbtTranslator(
     project=dbt_project,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def dbt_pre_identity(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_pre_identity(context: AssetExecutionContext):
     """Seeds, staging and intermediate models with their tests."""
-    yield from dbt.cli(["build", *DBT_BUILD_FLAGS], context=context).stream()
+    yield from run_dbt(context, dbt_pre_identity, "dbt pre-identity", PRE_IDENTITY_SELECTION)
 
 
 @dbt_assets(
@@ -71,9 +87,9 @@ def dbt_pre_identity(context: AssetExecutionContext, dbt: DbtCliResource):
     project=dbt_project,
     pool=WAREHOUSE_WRITER_POOL,
 )
-def dbt_marts(context: AssetExecutionContext, dbt: DbtCliResource):
+def dbt_marts(context: AssetExecutionContext):
     """Golden tables, reconciliation, outbound sync models and KPIs, then the analysts' read-only copy."""
-    yield from dbt.cli(["build", *DBT_BUILD_FLAGS], context=context).stream()
+    yield from run_dbt(context, dbt_marts, "dbt marts", POST_IDENTITY_SELECTION)
     published = publish_read_copy(Warehouse.from_env())
     if published:
         context.log.info(f"published the read-only copy for analysts at {published}")
@@ -121,12 +137,4 @@ def identity_resolution(context: AssetExecutionContext):
 
 def transform_defs() -> dg.Definitions:
     apply_dbt_env(Warehouse.from_env())
-    return dg.Definitions(
-        assets=[dbt_pre_identity, identity_resolution, dbt_marts],
-        # The venv's dbt, whether or not the venv is on PATH (dagster dev, CI, tests).
-        resources={
-            "dbt": DbtCliResource(
-                project_dir=dbt_project, dbt_executable=str(Path(sys.executable).with_name("dbt"))
-            )
-        },
-    )
+    return dg.Definitions(assets=[dbt_pre_identity, identity_resolution, dbt_marts])

@@ -33,11 +33,10 @@
         mapping.sync_column,
         mapping.zendesk_attribute,
         mapping.write_mode
-    from {{ ref('field_ownership') }} as ownership
+    from {{ syncline.fields_received_by('support') }} as ownership
     left join {{ ref('support_field_mapping') }} as mapping
         on mapping.entity = ownership.entity
         and mapping.field = ownership.field
-    where '|' || coalesce(ownership.sync_targets, '') || '|' like '%|support|%'
     order by ownership.entity, ownership.field
 {%- endset -%}
 
@@ -85,10 +84,7 @@
 {%- for f in fields if f.entity == 'customer' -%}
     {%- do customer_columns.append(golden_columns.get(f.field, f.field)) -%}
 {%- endfor -%}
-{%- set hash_parts = ["coalesce(external_id, '<null>')"] -%}
-{%- for f in fields -%}
-    {%- do hash_parts.append("coalesce(cast(" ~ f.column ~ " as " ~ text_type ~ "), '<null>')") -%}
-{%- endfor -%}
+{%- set hashed_columns = ['external_id'] + (fields | map(attribute='column') | list) -%}
 {%- set organization_field_keys = fields | selectattr('kind', 'equalto', 'organization_field') | map(attribute='key') | list -%}
 
 with support_organizations as (
@@ -398,8 +394,8 @@ final as (
         {%- endfor %}
         changed_fields,
         has_name_conflict,
-        -- hash of everything the sync writes, in a fixed order (NULL and '' differ)
-        {{ dbt.hash("concat_ws('|', " ~ hash_parts | join(', ') ~ ")") }} as record_hash
+        -- hash of everything the sync writes, in a fixed order
+        {{ syncline.record_hash(hashed_columns) }} as record_hash
     from diffed
 
 )

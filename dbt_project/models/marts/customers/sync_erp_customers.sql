@@ -10,8 +10,8 @@
              (displayName, address, country, ...) stay NULL, and NULL means "do not send".
     noop   - nothing differs; the same columns as an update, so the hash does not move when the ERP
              catches up.
-  odata_etag is the ERP survivor's current ETag (If-Match for PATCH). record_hash = md5 of the mapped
-  columns (text only, so both warehouses hash the same bytes).
+  odata_etag is the ERP survivor's current ETag (If-Match for PATCH). record_hash = syncline.record_hash of
+  the mapped columns.
 #}
 
 {%- set text = dbt.type_string() -%}
@@ -49,26 +49,15 @@ drift as (
 
 ),
 
-field_ownership as (
-
-    select * from {{ ref('field_ownership') }}
-    where entity = 'customer'
-
-),
-
 -- one row of flags: may field X be written into the ERP on an update? (the seed decides)
 pushable as (
 
     select
         {%- for entry in field_map %}
-        max(case
-            when field = '{{ entry.field }}'
-                and owner_system <> 'erp'
-                and {{ dbt.concat(["'|'", "coalesce(sync_targets, '')", "'|'"]) }} like '%|erp|%'
-            then 1 else 0
-        end) = 1 as push_{{ entry.field }}{{ ',' if not loop.last }}
+        coalesce(max(case when field = '{{ entry.field }}' then 1 end), 0) = 1 as push_{{ entry.field }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from field_ownership
+    from {{ syncline.fields_received_by('erp') }} as erp_fields
+    where entity = 'customer'
 
 ),
 
@@ -151,10 +140,5 @@ select
     is_local_currency,
     odata_etag,
     erp_last_modified_at,
-    {%- set pieces = [] -%}
-    {%- for column in hashed -%}
-        {%- if not loop.first -%}{%- do pieces.append("'|'") -%}{%- endif -%}
-        {%- do pieces.append("coalesce(" ~ column ~ ", '')") -%}
-    {%- endfor %}
-    {{ dbt.hash(dbt.concat(pieces)) }} as record_hash
+    {{ syncline.record_hash(hashed) }} as record_hash
 from desired

@@ -60,21 +60,15 @@ party_matches as (
 
 ),
 
-field_ownership as (
-
-    select * from {{ ref('field_ownership') }}
-
-),
-
--- The seed decides whether billing documents may be written into the ERP at all.
+-- The seed decides whether billing documents may be written into the ERP at all (and billing, the
+-- system this model reads them from, must own them).
 billing_to_erp as (
 
     select owner_system
-    from field_ownership
+    from {{ syncline.fields_received_by('erp') }} as erp_fields
     where entity = 'invoice'
         and field = 'billing_document'
         and owner_system = 'billing'
-        and '|' || coalesce(sync_targets, '') || '|' like '%|erp|%'
 
 ),
 
@@ -247,11 +241,9 @@ documents as (
 select
     documents.*,
     -- hash of what would be written (target + payload), the reverse ETL's change detector
-    cast({{ dbt.hash(
-        "concat_ws('|', operation, erp_entity_set, coalesce(erp_customer_id, ''), coalesce(erp_customer_number, ''),"
-        ~ " external_document_number, coalesce(cast(document_date as " ~ text ~ "), ''), erp_currency_code,"
-        ~ " coalesce(applies_to_erp_invoice_id, ''), coalesce(line_description, ''),"
-        ~ " coalesce(cast(line_quantity as " ~ text ~ "), ''), coalesce(cast(line_unit_price as " ~ text ~ "), ''),"
-        ~ " coalesce(cast(line_discount_amount as " ~ text ~ "), ''), coalesce(cast(amount_including_tax as " ~ text ~ "), ''))"
-    ) }} as {{ text }}) as record_hash
+    {{ syncline.record_hash([
+        'operation', 'erp_entity_set', 'erp_customer_id', 'erp_customer_number', 'external_document_number',
+        'document_date', 'erp_currency_code', 'applies_to_erp_invoice_id', 'line_description',
+        'line_quantity', 'line_unit_price', 'line_discount_amount', 'amount_including_tax',
+    ]) }} as record_hash
 from documents
