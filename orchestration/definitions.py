@@ -4,17 +4,19 @@
 - `defs/transform.py`: dbt assets before/after identity resolution and the identity asset between them
 - `defs/quality.py`: blocking pandera gates on the golden tables and the sync models
 - `defs/reverse_etl.py`: one asset per sync (ERP, support, billing), destinations as resources
-- `defs/jobs.py`: the end-to-end jobs and schedules
+- `defs/jobs.py`: the full pipeline job, hourly and nightly (full refresh) schedules
+- `defs/operations.py`: billing-events sensor and its targeted job, DLQ replay, run-failure alerts
 """
 
 import dagster as dg
 
 from orchestration.defs.ingestion import ingestion_defs
 from orchestration.defs.jobs import jobs_defs
+from orchestration.defs.operations import operations_defs
 from orchestration.defs.quality import quality_defs
 from orchestration.defs.reverse_etl import reverse_etl_defs
 from orchestration.defs.transform import transform_defs
 
 defs = dg.Definitions.merge(
-    ingestion_defs(), transform_defs(), quality_defs(), reverse_etl_defs(), jobs_defs()
+    ingestion_defs(), transform_defs(), quality_defs(), reverse_etl_defs(), jobs_defs(), operations_defs()
 )

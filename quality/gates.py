@@ -91,11 +91,17 @@ def evaluate(
 
 
 def run_gate(
-    warehouse: Warehouse, schema: pa.DataFrameSchema, schema_name: str, table: str, key: str
+    warehouse: Warehouse,
+    schema: pa.DataFrameSchema,
+    schema_name: str,
+    table: str,
+    key: str,
+    *,
+    min_rows: int = 1,
 ) -> GateResult:
     """Read the table, evaluate it, and replace this table's rows in `quality.quarantine`."""
     df = warehouse.read_frame(f"select * from {schema_name}.{table}")
-    result = evaluate(df, schema, table, key)
+    result = evaluate(df, schema, table, key, min_rows=min_rows)
     write_quarantine(warehouse, table, result.quarantine)
     return result
 

@@ -16,6 +16,7 @@ class Gate:
     key: str
     schema: Callable[[], pa.DataFrameSchema]
     schema_name: str = "marts"
+    min_rows: int = 1  # golden tables must not be empty; a sync model is empty when nothing is to send
 
 
 GATES = [
@@ -24,5 +25,5 @@ GATES = [
     Gate("sync_erp_customers", "golden_customer_id", schemas.sync_erp_customers),
     Gate("sync_erp_invoices", "billing_document_id", schemas.sync_erp_invoices),
     Gate("sync_support_organizations", "record_key", schemas.sync_support_organizations),
-    Gate("sync_billing_credit_notes", "erp_credit_memo_id", schemas.sync_billing_credit_notes),
+    Gate("sync_billing_credit_notes", "erp_credit_memo_id", schemas.sync_billing_credit_notes, min_rows=0),
 ]

@@ -17,6 +17,8 @@ Tables (one concern each):
   status, HTTP status, attempts, latency, error class and message, destination id).
 - `dlq`: records the destination rejected, or that kept failing: retried on every later run.
 - `quarantine`: rows caught before sending (invalid), with the rule; replaced on every run of a sync.
+- `alerts`: what went wrong (run failures, blocking checks, DLQ growth, SLA breaches), for the alert
+  sink and the mean time to detect / resolve (`operations/alerts.py`).
 """
 
 from __future__ import annotations
@@ -116,6 +118,24 @@ quarantine = sa.Table(
     sa.Column("failure_value", sa.Text),
     sa.Column("reason", sa.Text),
     sa.Column("detected_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("occurrences", sa.Integer, nullable=False),
+    sa.Column("kind", sa.String, nullable=False),  # run_failure | check_failure | dlq_growth | sla_breach
+    sa.Column("subject", sa.String, nullable=False),  # what failed (job, check, sync)
+    sa.Column("severity", sa.String, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("customers", sa.Text),  # JSON list of golden customer ids concerned
+    sa.Column("run_id", sa.String),
+    sa.Column("link", sa.String),
+    sa.Column("resolved_at", sa.DateTime(timezone=True)),
 )
 
 

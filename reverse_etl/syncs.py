@@ -110,7 +110,8 @@ SYNCS: dict[str, SyncSpec] = {
             key="record_key",
             mode="upsert",
             description="Zendesk organizations per golden customer: create_or_update matched on "
-            "external_id; plan, seats, entitlement, ERP number and owner as organization fields.",
+            "external_id; plan, seats, entitlement, SLA, payment status, renewal date, ERP number and owner "
+            "as organization fields.",
             fields=(
                 FieldMap("external_id", "external_id", "customer.support_link", create_only=True),
                 FieldMap("name", "name", "customer.display_name"),
@@ -128,6 +129,9 @@ SYNCS: dict[str, SyncSpec] = {
                     "support_entitlement",
                     "contract.support_entitlement",
                 ),
+                FieldMap("organization_fields.sla_policy", "sla_policy", "contract.sla_policy"),
+                FieldMap("organization_fields.payment_status", "payment_status", "contract.payment_status"),
+                FieldMap("organization_fields.renewal_date", "renewal_date", "contract.renewal_date"),
             ),
         ),
         SyncSpec(

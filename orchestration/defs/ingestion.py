@@ -64,14 +64,5 @@ def ingestion_defs() -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=[ingest_job],
-        schedules=[
-            dg.ScheduleDefinition(
-                name="hourly_incremental_ingest",
-                job=ingest_job,
-                cron_schedule="0 * * * *",
-                default_status=dg.DefaultScheduleStatus.STOPPED,
-                description="Hourly incremental ingestion (start it in the UI or with `dagster schedule start`).",
-            )
-        ],
         resources={"dlt": DagsterDltResource()},
     )

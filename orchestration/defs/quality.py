@@ -24,7 +24,14 @@ def _gate_check(gate: Gate) -> dg.AssetChecksDefinition:
         pool=WAREHOUSE_WRITER_POOL,
     )
     def _check() -> dg.AssetCheckResult:
-        result = run_gate(Warehouse.from_env(), gate.schema(), gate.schema_name, gate.table, gate.key)
+        result = run_gate(
+            Warehouse.from_env(),
+            gate.schema(),
+            gate.schema_name,
+            gate.table,
+            gate.key,
+            min_rows=gate.min_rows,
+        )
         return dg.AssetCheckResult(
             passed=result.passed,
             severity=dg.AssetCheckSeverity.ERROR if not result.passed else dg.AssetCheckSeverity.WARN,

@@ -13,11 +13,10 @@ from typing import Any
 
 import dagster as dg
 
+from orchestration.tags import CORRELATION_TAG, SOURCE_EVENT_TAG
 from reverse_etl.syncs import SYNCS, SyncSpec
 
 GROUP = "reverse_etl"
-CORRELATION_TAG = "syncline/correlation_id"
-SOURCE_EVENT_TAG = "syncline/source_event"
 
 
 def _secret(env_var: str, fallback: str) -> Any:

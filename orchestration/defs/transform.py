@@ -19,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 from orchestration.dbt_events import DbtEventMapper, load_manifest
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
+from orchestration.tags import FULL_REFRESH_TAG
 from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, PROJECT_DIR, apply_dbt_env
 from transform.dbt_session import DbtBuildFailed, DbtSession
 from transform.identity_step import SCHEMA as IDENTITY_SCHEMA
@@ -56,7 +57,8 @@ def run_dbt(
         context.log.info(f"{step}: no dbt node selected")
         return
     session = DbtSession(Warehouse.from_env(), progress=context.log.debug)
-    build = session.run(step, select, exclude=exclude)
+    full_refresh = context.run.tags.get(FULL_REFRESH_TAG) == "true"  # the nightly reconciliation
+    build = session.run(step, select, exclude=exclude, full_refresh=full_refresh)
     yield from mapper.events(context, build)
     try:
         build.raise_on_failure()

@@ -77,3 +77,32 @@ class _Bearer(httpx.Auth):
 
 def _bearer(token: str) -> httpx.Auth:
     return _Bearer(token)
+
+
+def probe(system: str, config: dict[str, Any] | None = None, timeout_s: float = 5.0) -> bool:
+    """Is the destination answering (any status below 500 within the timeout)? A cheap read, used
+    before replaying its dead-lettered records."""
+    config = config or connection(system)
+    try:
+        if system == "erp":
+            from reverse_etl.destinations.erp import api_root
+
+            root = api_root(config["base_url"], config["tenant"], config["environment"])
+            response = httpx.get(f"{root}/companies", auth=_bearer(config["access_token"]), timeout=timeout_s)
+        elif system == "support":
+            auth = httpx.BasicAuth(f"{config['email']}/token", config["token"])
+            response = httpx.get(
+                f"{config['base_url'].rstrip('/')}/api/v2/organization_fields.json",
+                auth=auth,
+                timeout=timeout_s,
+            )
+        else:
+            response = httpx.get(
+                f"{config['base_url'].rstrip('/')}/v1/events",
+                params={"limit": 1},
+                auth=_bearer(config["api_key"]),
+                timeout=timeout_s,
+            )
+    except httpx.HTTPError:
+        return False
+    return response.status_code < 500

@@ -10,11 +10,9 @@ from tests.orchestration.conftest import load_defs
 from warehouse import Warehouse
 
 
-def test_refresh_golden_tables_job_end_to_end(code_location_env, fresh_sandbox) -> None:
+def test_full_pipeline_job_end_to_end(code_location_env, fresh_sandbox) -> None:
     defs = load_defs()
-    result = defs.resolve_job_def("refresh_golden_tables").execute_in_process(
-        instance=dg.DagsterInstance.ephemeral()
-    )
+    result = defs.resolve_job_def("full_pipeline").execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert result.success
 
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}

@@ -98,3 +98,16 @@ def test_quarantined_rows_are_left_out_of_the_outbound_batch(tmp_path) -> None:
     assert batch.invalid["rule"].tolist() == ["entitlement_values"]
     quarantine = warehouse.read_frame("select * from quality.quarantine")
     assert quarantine["table_name"].tolist() == ["sync_support_organizations"]
+
+
+def test_an_empty_sync_model_passes_its_gate_but_keeps_its_columns_checked() -> None:
+    """Nothing to send is a valid desired state; a missing column still fails."""
+    from quality.registry import GATES
+
+    gate = next(g for g in GATES if g.table == "sync_billing_credit_notes")
+    empty = pd.DataFrame(
+        columns=["erp_credit_memo_id", "billing_invoice_id", "operation", "amount_minor", "record_hash"]
+    )
+    assert evaluate(empty, gate.schema(), gate.table, gate.key, min_rows=gate.min_rows).passed
+    broken = empty.drop(columns=["record_hash"])
+    assert not evaluate(broken, gate.schema(), gate.table, gate.key, min_rows=gate.min_rows).passed

@@ -20,6 +20,7 @@ from sandbox.process import SandboxProcess
 from sandbox.settings import SYSTEMS, SandboxSettings
 from tests.conftest import make_settings
 from tests.ingestion.conftest import Runner, sandbox_source_config
+from tests.transform.conftest import postgres_built  # noqa: F401 (the PostgreSQL build, shared)
 from warehouse import Warehouse
 
 DESTINATIONS = ("erp", "support", "billing")

@@ -8,7 +8,6 @@ import pytest
 from reverse_etl.runner import run_syncs
 from reverse_etl.state import OpsStore, default_ops_dsn
 from tests.reverse_etl.conftest import Retl
-from tests.transform.conftest import postgres_built  # noqa: F401 (the shared PostgreSQL build)
 
 pytestmark = pytest.mark.postgres
 
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.postgres
 def test_syncs_run_on_a_postgres_warehouse_with_their_store_in_its_ops_schema(
     retl: Retl,
     postgres_built,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # the PostgreSQL warehouse was built from the same seed and scale as this test's (reset) sandbox
     monkeypatch.delenv("SYNCLINE_OPS_DSN")

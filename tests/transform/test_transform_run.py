@@ -24,7 +24,14 @@ from tests.transform.compare import differing_rows
 from transform.build import DbtBuildFailed, transform
 from warehouse import Warehouse
 
-SEEDS = {"country_codes", "field_ownership", "fx_rates", "plan_tiers", "support_field_mapping"}
+SEEDS = {
+    "country_codes",
+    "field_ownership",
+    "fx_rates",
+    "plan_tiers",
+    "sla_policies",
+    "support_field_mapping",
+}
 # incremental on dlt load ids, and on fingerprints of their inputs (int_customer_attribute_records,
 # macros/survivorship.sql)
 INCREMENTAL_TABLES = [

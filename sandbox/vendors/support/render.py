@@ -40,6 +40,15 @@ ORGANIZATION_FIELDS = [
         None,
     ),
     ("seats", "integer", "Seats", "Licensed seats across live subscriptions.", None),
+    (
+        "payment_status",
+        "dropdown",
+        "Payment status",
+        "current, or delinquent when billing has an unpaid subscription: agents see it before promising anything.",
+        ["current", "delinquent"],
+    ),
+    ("renewal_date", "date", "Renewal date", "Next renewal of the customer's live subscriptions.", None),
+    ("account_owner", "text", "Account owner", "Sales owner of the account (CRM owner id).", None),
 ]
 FIELD_TYPES = {key: kind for key, kind, *_ in ORGANIZATION_FIELDS}
 DROPDOWN_OPTIONS = {key: options for key, kind, _t, _d, options in ORGANIZATION_FIELDS if options}

@@ -24,6 +24,9 @@
     'plan': ('contract_summary.plan_code', text_type),
     'seats': ('contract_summary.live_seats', 'bigint'),
     'support_entitlement': ("coalesce(contract_summary.support_entitlement, 'none')", text_type),
+    'sla_policy': ('sla_policies.sla_policy', text_type),
+    'payment_status': ('contract_summary.payment_status', text_type),
+    'renewal_date': ('cast(contract_summary.renewal_date as ' ~ text_type ~ ')', text_type),
 } -%}
 
 {%- set fields_query -%}
@@ -158,10 +161,22 @@ contract_summary as (
         golden_customer_id,
         max(case when is_entitlement_contract then plan_code end) as plan_code,
         max(customer_support_entitlement) as support_entitlement,
-        cast(nullif(sum(case when is_live then seats else 0 end), 0) as bigint) as live_seats
+        cast(nullif(sum(case when is_live then seats else 0 end), 0) as bigint) as live_seats,
+        min(case when is_live then renewal_date end) as renewal_date,
+        -- billing marks a subscription past_due / unpaid when its invoice is not paid in time
+        case
+            when max(case when is_live and status in ('past_due', 'unpaid') then 1 else 0 end) = 1 then 'delinquent'
+            when max(case when is_live then 1 else 0 end) = 1 then 'current'
+        end as payment_status
     from golden_contracts
     where golden_customer_id is not null
     group by golden_customer_id
+
+),
+
+sla_policies as (
+
+    select support_entitlement, nullif(sla_policy, '') as sla_policy from {{ ref('sla_policies') }}
 
 ),
 
@@ -281,6 +296,8 @@ proposed as (
         on golden_fields.golden_id = targets.golden_id
     left join contract_summary
         on contract_summary.golden_customer_id = targets.golden_id
+    left join sla_policies
+        on sla_policies.support_entitlement = coalesce(contract_summary.support_entitlement, 'none')
     left join primary_billing_accounts
         on primary_billing_accounts.golden_id = targets.golden_id
 

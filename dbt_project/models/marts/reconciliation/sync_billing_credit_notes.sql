@@ -63,11 +63,10 @@ carried as (
 erp_to_billing as (
 
     select owner_system
-    from {{ ref('field_ownership') }}
+    from {{ syncline.fields_received_by('billing') }} as billing_fields
     where entity = 'invoice'
         and field = 'erp_credit_memo'
         and owner_system = 'erp'
-        and '|' || coalesce(sync_targets, '') || '|' like '%|billing|%'
 
 ),
 
@@ -124,8 +123,6 @@ documents as (
 select
     documents.*,
     -- what would be written (the target invoice and the payload), the reverse ETL's change detector
-    cast({{ dbt.hash(
-        "concat_ws('|', coalesce(billing_invoice_id, '<null>'), coalesce(cast(amount_minor as " ~ text ~ "), '<null>'),"
-        ~ " reason, memo, erp_document_number)"
-    ) }} as {{ text }}) as record_hash
+    {{ syncline.record_hash(['billing_invoice_id', 'amount_minor', 'reason', 'memo', 'erp_document_number']) }}
+        as record_hash
 from documents
