@@ -126,7 +126,10 @@ class ErpVendor(Vendor):
         body = await self._body(request)
         if body is _INVALID_BODY:
             return self.error(400, "BadRequest", "Invalid Request Body")
-        return self.respond(self.api.batch(body, request.headers))
+        result = self.api.batch(body, request.headers)
+        if result.status == 200:  # the request log lists the inner requests (e.g. to count creates)
+            request.state.log_extra = {"batch": batch_log(body["requests"], result.body["responses"])}
+        return self.respond(result)
 
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("authorization", "") == f"Bearer {self.credentials['access_token']}":
@@ -208,3 +211,23 @@ def _truth_row(billing_id: str, kind: str, customer_key: str, expected: str, erp
 
 
 _INVALID_BODY = object()
+
+
+def batch_log(requests: list[dict], responses: list[dict]) -> list[dict]:
+    """Method, path (below the API root), status and id of each inner request of a `$batch`."""
+    logged = []
+    for inner, answer in zip(requests, responses, strict=True):
+        url = str(inner.get("url", ""))
+        path = url.split("/api/v2.0/", 1)[1] if "/api/v2.0/" in url else url
+        logged.append(
+            {
+                "id": inner.get("id"),
+                "method": inner.get("method"),
+                "path": path.partition("?")[0],
+                "if_match": next(
+                    (str(v) for k, v in (inner.get("headers") or {}).items() if k.lower() == "if-match"), None
+                ),
+                "status": answer["status"],
+            }
+        )
+    return logged
