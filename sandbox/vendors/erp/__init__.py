@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from sandbox.store import Store
 from sandbox.vendor import JSONResponse, Vendor
-from sandbox.vendors.erp import simulation
+from sandbox.vendors.erp import finance_memos, simulation
 from sandbox.vendors.erp.api import JSON_TYPE, ErpApi, ODataResult, error_body
 from sandbox.vendors.erp.generate import FIRST_CREDIT_MEMO_NUMBER, FIRST_INVOICE_NUMBER, ErpGenerator
 from sandbox.vendors.erp.schema import (
@@ -157,6 +157,7 @@ class ErpVendor(Vendor):
             "erp_credit_limit_change": lambda rng: simulation.credit_limit_change(self, rng),
             "erp_customer_edit": lambda rng: simulation.customer_edit(self, rng),
             "erp_late_posting": lambda rng: simulation.late_posting(self, rng),
+            "erp_credit_memo": lambda rng: finance_memos.simulate_one(self, rng),
         }
 
     def truth_parties(self) -> list[dict]:
@@ -184,7 +185,7 @@ class ErpVendor(Vendor):
         }
 
     def truth_tables(self) -> dict[str, Callable[[], list[dict]]]:
-        return {"invoices": self.invoice_truth}
+        return {"invoices": self.invoice_truth, "credit_memos": lambda: finance_memos.truth(self.store)}
 
     def invoice_truth(self) -> list[dict]:
         """How each billing invoice / credit note should reconcile against the ERP."""
