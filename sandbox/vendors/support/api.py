@@ -11,6 +11,7 @@ from starlette.responses import Response
 from sandbox.vendor import JSONResponse, bad_request, json_body
 
 from .jobs import OrganizationJobs
+from .metadata import current_user, ticket_fields
 from .pagination import base_of, cursor_export, cursor_list, offset_list, time_export, wants_cursor_pagination
 from .render import (
     DROPDOWN_OPTIONS,
@@ -91,11 +92,13 @@ class SupportApi:
             ("/api/v2/organizations/search", self.search_organizations, ["GET"]),
             ("/api/v2/organizations", self.organizations, ["GET", "POST"]),
             ("/api/v2/organizations/{id:int}", self.organization, ["GET", "PUT"]),
+            ("/api/v2/users/me", self.show_me, ["GET"]),
             ("/api/v2/users", self.list_users, ["GET"]),
             ("/api/v2/users/{id:int}", self.show_user, ["GET"]),
             ("/api/v2/tickets", self.list_tickets, ["GET"]),
             ("/api/v2/tickets/{id:int}", self.show_ticket, ["GET"]),
             ("/api/v2/organization_fields", self.list_organization_fields, ["GET"]),
+            ("/api/v2/ticket_fields", self.list_ticket_fields, ["GET"]),
             ("/api/v2/job_statuses/show_many", self.show_many_job_statuses, ["GET"]),
             ("/api/v2/job_statuses/{id}", self.show_job_status, ["GET"]),
         ]
@@ -154,6 +157,12 @@ class SupportApi:
         if row is None:
             return not_found()
         return JSONResponse({singular: render(row, base_of(request))})
+
+    async def show_me(self, request: Request) -> Response:
+        return JSONResponse(current_user(self.vendor.credentials["email"], base_of(request)))
+
+    async def list_ticket_fields(self, request: Request) -> Response:
+        return JSONResponse(ticket_fields(base_of(request)))
 
     async def show_user(self, request: Request) -> Response:
         return self._show(request, USERS, "user", render_user)
