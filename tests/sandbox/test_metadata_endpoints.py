@@ -33,8 +33,12 @@ def test_zendesk_me_and_ticket_fields(zenpy: Zenpy, sandbox) -> None:
     fields = list(zenpy.ticket_fields())
     assert {f.type for f in fields} >= {"subject", "description", "status", "priority", "assignee"}
     assert len({f.id for f in fields}) == len(fields)
-    denied = httpx.get(f"{sandbox.settings.base_url('support')}/api/v2/users/me.json")
-    assert denied.status_code == 401
+    base = sandbox.settings.base_url("support")
+    assert httpx.get(f"{base}/api/v2/users/me.json").status_code == 401
+    creds = sandbox.settings.credentials["support"]
+    auth = (f"{creds['email']}/token", creds["token"])
+    settings = httpx.get(f"{base}/api/v2/account/settings.json", auth=auth).json()["settings"]
+    assert settings["active_features"]["organization_access_enabled"] is True
 
 
 def test_hubspot_properties_and_account_info(hubspot: HubSpot, sandbox) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from sandbox.vendor import JSONResponse, bad_request, json_body
 
 from .jobs import OrganizationJobs
-from .metadata import current_user, ticket_fields
+from .metadata import account_settings, current_user, ticket_fields
 from .pagination import base_of, cursor_export, cursor_list, offset_list, time_export, wants_cursor_pagination
 from .render import (
     DROPDOWN_OPTIONS,
@@ -99,6 +99,7 @@ class SupportApi:
             ("/api/v2/tickets/{id:int}", self.show_ticket, ["GET"]),
             ("/api/v2/organization_fields", self.list_organization_fields, ["GET"]),
             ("/api/v2/ticket_fields", self.list_ticket_fields, ["GET"]),
+            ("/api/v2/account/settings", self.show_account_settings, ["GET"]),
             ("/api/v2/job_statuses/show_many", self.show_many_job_statuses, ["GET"]),
             ("/api/v2/job_statuses/{id}", self.show_job_status, ["GET"]),
         ]
@@ -160,6 +161,9 @@ class SupportApi:
 
     async def show_me(self, request: Request) -> Response:
         return JSONResponse(current_user(self.vendor.credentials["email"], base_of(request)))
+
+    async def show_account_settings(self, request: Request) -> Response:
+        return JSONResponse(account_settings())
 
     async def list_ticket_fields(self, request: Request) -> Response:
         return JSONResponse(ticket_fields(base_of(request)))

@@ -1,4 +1,5 @@
-"""Metadata endpoints connectors call at check / discover time: `users/me` and `ticket_fields`."""
+"""Metadata endpoints connectors call at check / discover time: `users/me`, `ticket_fields` and
+`account/settings` (Airbyte's Zendesk source checks its connection with the latter)."""
 
 from __future__ import annotations
 
@@ -73,3 +74,33 @@ def current_user(email: str, base: str) -> dict:
         "updated": FIELDS_CREATED,
     }
     return {"user": render_user(row, base)}
+
+
+def account_settings() -> dict:
+    """The parts of the account settings connectors look at (features on this plan)."""
+    return {
+        "settings": {
+            "active_features": {
+                "on_hold_status": True,
+                "user_tagging": True,
+                "ticket_tagging": True,
+                "topic_suggestion": False,
+                "voice": False,
+                "business_hours": True,
+                "customer_satisfaction": True,
+                "satisfaction_prediction": False,
+                "markdown": True,
+                "allow_ccs": True,
+                "organization_access_enabled": True,
+                "explore": True,
+                "sandbox": False,
+            },
+            "api": {
+                "accepted_api_agreement": True,
+                "api_password_access": "false",
+                "api_token_access": "true",
+            },
+            "tickets": {"comments_public_by_default": True, "list_newest_comments_first": True},
+            "localization": {"locale_ids": [1]},
+        }
+    }
