@@ -129,7 +129,7 @@ def test_cursor_export_resumes_with_exactly_the_changed_tickets(
     assert new and all(t.id > max(s.id for s in seen) for t in new)
 
 
-def test_create_or_update_matches_external_id_then_name(
+def test_create_or_update_matches_external_id_never_the_name(
     zenpy: Zenpy, http: httpx.Client, fresh_sandbox: SandboxAdmin
 ) -> None:
     created = zenpy.organizations.create_or_update(
@@ -145,11 +145,17 @@ def test_create_or_update_matches_external_id_then_name(
 
     body = {"organization": {"name": "Raw Http Org", "notes": "first"}}
     assert http.post("/api/v2/organizations/create_or_update.json", json=body).status_code == 201
+    # Zendesk identifies the organization by id or external_id only: a known name is a conflict.
     again = http.post(
         "/api/v2/organizations/create_or_update",
         json={"organization": {"name": "raw http org", "notes": "second"}},
     )
-    assert again.status_code == 200 and again.json()["organization"]["notes"] == "second"
+    assert again.status_code == 422 and again.json()["details"]["name"][0]["error"] == "DuplicateValue"
+    by_case = http.post(
+        "/api/v2/organizations/create_or_update",
+        json={"organization": {"external_id": "EXT-42", "notes": "matched case-insensitively"}},
+    )
+    assert by_case.status_code == 200 and by_case.json()["organization"]["id"] == created.id
 
     duplicate = http.post(
         "/api/v2/organizations.json", json={"organization": {"name": "BRAND NEW CO (RENAMED)"}}

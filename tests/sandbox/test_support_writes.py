@@ -150,6 +150,13 @@ def test_create_or_update_put_and_record_invalid(http: httpx.Client, fresh_sandb
         renamed.status_code == 200
         and renamed.json()["organization"]["id"] == created.json()["organization"]["id"]
     )
+    org_id = created.json()["organization"]["id"]
+    by_id = http.post(
+        "/api/v2/organizations/create_or_update.json", json={"organization": {"id": org_id, "notes": "by id"}}
+    )
+    assert by_id.status_code == 200 and by_id.json()["organization"]["notes"] == "by id"
+    searched = http.get("/api/v2/organizations/search.json", params={"external_id": "UPS-1"}).json()
+    assert [o["id"] for o in searched["organizations"]] == [org_id]
     taken = an_existing_org(http)["name"]
     clash = http.put(
         f"/api/v2/organizations/{created.json()['organization']['id']}.json",
@@ -159,7 +166,9 @@ def test_create_or_update_put_and_record_invalid(http: httpx.Client, fresh_sandb
     assert clash.json() == {
         "error": "RecordInvalid",
         "description": "Record validation errors",
-        "details": {"name": [{"description": "Name: has already been taken", "error": "DuplicateValue"}]},
+        "details": {
+            "name": [{"description": f"Name: {taken} has already been taken", "error": "DuplicateValue"}]
+        },
     }
 
 

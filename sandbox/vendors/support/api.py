@@ -206,9 +206,8 @@ class SupportApi:
         """`?external_id=` (exact) or `?name=` (exact, case-insensitive), as Zendesk documents it."""
         params = request.query_params
         if params.get("external_id"):
-            rows = list(
-                self.store[ORGS].scan("external_id", lower=params["external_id"], upper=params["external_id"])
-            )
+            key = params["external_id"].casefold()
+            rows = list(self.store[ORGS].scan("external_key", lower=key, upper=key))
         elif params.get("name"):
             key = params["name"].strip().casefold()
             rows = list(self.store[ORGS].scan("name_key", lower=key, upper=key))
@@ -249,13 +248,19 @@ class SupportApi:
         return JSONResponse({"organization": render_organization(row, base_of(request))})
 
     async def create_or_update_organization(self, request: Request) -> Response:
-        """Matches on external_id when given, else on the name (case-insensitive); 201 or 200."""
+        """Updates the organization identified by `id` or else `external_id` (case-insensitive), else
+        creates one (201); as in Zendesk, a name alone never matches: an existing name is a 422."""
         attrs = await self._organization_payload(request)
         existing = None
-        if attrs.get("external_id"):
-            existing = self.find_one("external_id", str(attrs["external_id"]))
-        elif isinstance(attrs.get("name"), str):
-            existing = self.find_one("name_key", attrs["name"].strip().casefold())
+        if attrs.get("id") is not None:
+            try:
+                existing = self.store[ORGS].get(int(attrs["id"]))
+            except (TypeError, ValueError):
+                existing = None
+            if existing is None:
+                return not_found()
+        elif attrs.get("external_id"):
+            existing = self.find_one("external_key", str(attrs["external_id"]).casefold())
         try:
             if existing is None:
                 row, status = self.create_organization(attrs), 201
@@ -360,6 +365,7 @@ class SupportApi:
             "name_key": "",
             "domains": [],
             "external_id": None,
+            "external_key": None,
             "details": "",
             "notes": "",
             "tags": [],
@@ -390,10 +396,14 @@ class SupportApi:
                 clash = self.find_one("name_key", row["name_key"])
                 if clash is not None and (creating or clash["id"] != row["id"]):
                     errors["name"] = [
-                        {"description": "Name: has already been taken", "error": "DuplicateValue"}
+                        {
+                            "description": f"Name: {row['name']} has already been taken",
+                            "error": "DuplicateValue",
+                        }
                     ]
         if row.get("external_id") is not None:
             row["external_id"] = str(row["external_id"])
+        row["external_key"] = row["external_id"].casefold() if row.get("external_id") else None
         if not isinstance(row["domains"], list) or not all(isinstance(d, str) for d in row["domains"]):
             errors["domain_names"] = [
                 {"description": "Domain names: must be a list of strings", "error": "InvalidValue"}
