@@ -73,6 +73,8 @@ def test_credit_note_on_open_invoice_lowers_amount_due_and_is_listed(fresh_sandb
     events = http.get("/v1/events", params={"type": "credit_note.created", "limit": 5}).json()["data"]
     assert events[0]["data"]["object"]["id"] == note["id"]
     assert events[0]["request"]["idempotency_key"] == "cn-1"
+    assert schema_errors(shared_dir, "event", events[0]) == []
+    assert schema_errors(shared_dir, "credit_note", events[0]["data"]["object"]) == []
 
     # Same key + same parameters (in another order) replays; other parameters are refused.
     replay = http.post(
@@ -128,6 +130,12 @@ def test_paid_invoice_needs_the_post_payment_split_and_takes_lines(fresh_sandbox
     assert note["type"] == "post_payment" and note["amount"] == total and note["out_of_band_amount"] == total
     kinds = [(line["type"], line["amount"]) for line in note["lines"]["data"]]
     assert kinds == [("invoice_line_item", line_amount), ("custom_line_item", 1000)]
+    paged = http.get(f"/v1/credit_notes/{note['id']}/lines", params={"limit": 1}).json()
+    assert paged["has_more"] is True and paged["data"] == note["lines"]["data"][:1]
+    rest = http.get(f"/v1/credit_notes/{note['id']}/lines", params={"starting_after": paged["data"][0]["id"]})
+    assert rest.json()["data"] == note["lines"]["data"][1:]
+    for line in note["lines"]["data"]:
+        assert schema_errors(shared_dir, "credit_note_line_item", line) == []
     after = http.get(f"/v1/invoices/{invoice['id']}").json()
     assert after["post_payment_credit_notes_amount"] == total and after["amount_due"] == invoice["amount_due"]
 

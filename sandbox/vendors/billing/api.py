@@ -180,6 +180,7 @@ class BillingApi:
         routes += [
             ("/v1/subscription_items", self._stripe(self.list_subscription_items), ["GET"]),
             ("/v1/invoices/{id}/lines", self._stripe(self.list_invoice_lines), ["GET"]),
+            ("/v1/credit_notes/{id}/lines", self._stripe(self.list_credit_note_lines), ["GET"]),
             ("/v1/invoices/{id}/pay", self._stripe(self.pay_invoice), ["POST"]),
             ("/v1/invoices/{id}/void", self._stripe(self.void_invoice), ["POST"]),
             ("/v1/credit_notes", self._stripe(self.create_credit_note), ["POST"]),
@@ -319,6 +320,17 @@ class BillingApi:
         return JSONResponse(
             self._static_page(lines, params, f"/v1/invoices/{invoice_id}/lines", "invoice line item")
         )
+
+    async def list_credit_note_lines(self, request: Request) -> Response:
+        params = self.query(request)
+        reject_unknown(params, {"limit", "starting_after", "ending_before", "expand"})
+        credit_note_id = request.path_params["id"]
+        row = self.table("credit_notes").get(credit_note_id)
+        if row is None:
+            raise missing("credit note", credit_note_id, "credit_note")
+        lines = self.render("credit_notes", row)["lines"]["data"]
+        url = f"/v1/credit_notes/{credit_note_id}/lines"
+        return JSONResponse(self._static_page(lines, params, url, "credit note line item"))
 
     @staticmethod
     def _static_page(items: list[dict], params: dict, url: str, label: str) -> dict:
