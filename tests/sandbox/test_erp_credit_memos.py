@@ -92,6 +92,9 @@ def test_simulated_finance_memo(fresh_sandbox, erp, billing, company):
     [row] = [r for r in fresh_sandbox.truth("credit_memos") if r["erp_credit_memo_id"] == change["id"]]
     assert row["origin"] == "erp" and row["billing_must_receive"]
     check_memo(row, erp, billing, company)
+    # Opt-in: the default mix of a seeded simulation stays what it was before this kind existed.
+    mixed = fresh_sandbox.simulate(40, seed=4)
+    assert "erp_credit_memo" not in mixed["kinds"] and len(mixed["kinds"]) > 5
 
 
 def test_finance_memos_are_deterministic(tmp_path):

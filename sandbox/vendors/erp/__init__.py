@@ -152,6 +152,8 @@ class ErpVendor(Vendor):
         return {"OData-Version": "4.0"}
 
     # -- simulation and truth ---------------------------------------------------------------------
+    opt_in_simulation_kinds = frozenset({"erp_credit_memo"})
+
     def simulation_kinds(self) -> dict[str, Callable[[random.Random], list[dict]]]:
         return {
             "erp_credit_limit_change": lambda rng: simulation.credit_limit_change(self, rng),
