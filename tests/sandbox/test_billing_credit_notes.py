@@ -85,6 +85,8 @@ def test_credit_note_on_open_invoice_lowers_amount_due_and_is_listed(fresh_sandb
         "/v1/credit_notes", data={**form, "amount": "1"}, headers={"Idempotency-Key": "cn-1"}
     )
     assert error(conflict)["type"] == "idempotency_error"
+    elsewhere = http.post("/v1/customers", data={"name": "x"}, headers={"Idempotency-Key": "cn-1"})
+    assert error(elsewhere)["type"] == "idempotency_error" and "same endpoint" in error(elsewhere)["message"]
     assert len(http.get("/v1/credit_notes", params={"invoice": invoice["id"]}).json()["data"]) == 1
 
     # The sum of credit notes never exceeds the invoice total; crediting the rest marks it paid.

@@ -388,6 +388,15 @@ class BillingApi:
         if saved is not None and self.vendor.now() - saved["created"] >= IDEMPOTENCY_TTL:
             saved = None  # expired: the key starts afresh
         if saved is not None:
+            endpoint = f"{request.method} {request.url.path}"
+            if not saved["fingerprint"].startswith(endpoint + " "):
+                raise StripeError(
+                    400,
+                    f"Keys for idempotent requests can only be used for the same endpoint they were first used "
+                    f"for ('{saved['fingerprint'].rsplit(' ', 1)[0]}'). Try using a key other than '{key}' if "
+                    "you meant to execute a different request.",
+                    type_="idempotency_error",
+                )
             if saved["fingerprint"] != fingerprint:
                 raise StripeError(
                     400,
