@@ -101,9 +101,13 @@ class Sandbox:
 
     # -- request log ----------------------------------------------------------------------------
     def log_request(
-        self, system: str, request: Request, status: int, seconds: float, request_id: str
+        self, system: str, request: Request, status: int, seconds: float, request_id: str, received_at: float
     ) -> None:
+        """One row per write request. `received_at` / `at` are wall-clock seconds (sub-second) when the
+        request arrived and when its answer was ready; handlers add details through
+        `request.state.log_extra` (a Zendesk bulk job id, the inner requests of an OData `$batch`)."""
         seq = self.store.next_seq("request")
+        extra = getattr(request.state, "log_extra", None) or {}
         self.store.put(
             REQUESTS,
             {
@@ -118,8 +122,10 @@ class Sandbox:
                 "request_id": request_id,
                 "status": status,
                 "latency_ms": round(seconds * 1000, 2),
+                "received_at": received_at,
                 "at": time.time(),
                 "sim_time": self.now(),
+                **extra,
             },
         )
 

@@ -26,6 +26,7 @@ class FaultConfig:
     malformed_field: str | None = None  # field to rename/retype (default: vendor's choice)
     malformed_rate: float = 1.0
     path_prefix: str = ""  # only requests whose path starts with this are affected
+    job_stage_ms: int = 250  # async bulk jobs (Zendesk job_status) spend this long queued, then working
     seed: int = 0
 
     @classmethod

@@ -32,12 +32,14 @@ def simulate(
     run = sb.store.next_seq("simulation")
     rng = random.Random(seed if seed is not None else f"{sb.settings.seed}:simulation:{run}")
     available: dict[str, Any] = {"new_customer": lambda r: new_customer(sb, r)}
+    opt_in: set[str] = set()
     for vendor in sb.vendors.values():
         available.update(vendor.simulation_kinds())
+        opt_in |= vendor.opt_in_simulation_kinds
     unknown = set(kinds or ()) - set(available)
     if unknown:
         raise ValueError(f"unknown simulation kinds {sorted(unknown)}; known: {sorted(available)}")
-    pool = sorted(kinds or available)
+    pool = sorted(kinds or set(available) - opt_in)
     applied: list[dict] = []
     counts: dict[str, int] = {}
     for _ in range(changes):

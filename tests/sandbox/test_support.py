@@ -18,6 +18,7 @@ from zenpy.lib.exception import APIException
 from sandbox.client import SandboxAdmin
 from sandbox.process import SandboxProcess
 from sandbox.world import SIM_NOW, to_iso
+from tests.sandbox.zendesk_jobs import wait_for_job
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +89,7 @@ def test_time_based_org_export_repeats_boundary_items(
         json={"organizations": [{"id": i, "notes": "bulk"} for i in ids]},
     )
     assert job.status_code == 200
+    wait_for_job(http, job.json()["job_status"]["id"])  # the job applies the six updates later
     touched_at = fresh_sandbox.advance_clock(120) - 120  # the six orgs now share this updated_at
     older = http.get("/api/v2/incremental/organizations.json", params={"start_time": since}).json()
     before_touch = [o for o in older["organizations"] if o["id"] not in ids]
@@ -127,7 +129,7 @@ def test_cursor_export_resumes_with_exactly_the_changed_tickets(
     assert new and all(t.id > max(s.id for s in seen) for t in new)
 
 
-def test_create_or_update_matches_external_id_then_name(
+def test_create_or_update_matches_external_id_never_the_name(
     zenpy: Zenpy, http: httpx.Client, fresh_sandbox: SandboxAdmin
 ) -> None:
     created = zenpy.organizations.create_or_update(
@@ -143,11 +145,17 @@ def test_create_or_update_matches_external_id_then_name(
 
     body = {"organization": {"name": "Raw Http Org", "notes": "first"}}
     assert http.post("/api/v2/organizations/create_or_update.json", json=body).status_code == 201
+    # Zendesk identifies the organization by id or external_id only: a known name is a conflict.
     again = http.post(
         "/api/v2/organizations/create_or_update",
         json={"organization": {"name": "raw http org", "notes": "second"}},
     )
-    assert again.status_code == 200 and again.json()["organization"]["notes"] == "second"
+    assert again.status_code == 422 and again.json()["details"]["name"][0]["error"] == "DuplicateValue"
+    by_case = http.post(
+        "/api/v2/organizations/create_or_update",
+        json={"organization": {"external_id": "EXT-42", "notes": "matched case-insensitively"}},
+    )
+    assert by_case.status_code == 200 and by_case.json()["organization"]["id"] == created.id
 
     duplicate = http.post(
         "/api/v2/organizations.json", json={"organization": {"name": "BRAND NEW CO (RENAMED)"}}
@@ -171,16 +179,17 @@ def test_update_many_runs_as_a_job_and_put_merges_fields(
         org.notes = "updated in bulk"
     job = zenpy.organizations.update(orgs)
     assert job.status == "queued" and job.total == 3
-    done = zenpy.job_status(id=job.id)
-    assert done.status == "completed"
-    assert [(r.id, r.action, r.success) for r in done.results] == [(o.id, "update", True) for o in orgs]
+    done = wait_for_job(http, job.id)
+    assert [(r["id"], r["action"], r["success"]) for r in done["results"]] == [
+        (o.id, "update", True) for o in orgs
+    ]
     assert all(zenpy.organizations(id=o.id).notes == "updated in bulk" for o in orgs)
 
     missing = http.put(
         "/api/v2/organizations/update_many.json", json={"organizations": [{"id": 1, "notes": "x"}]}
     ).json()
-    results = http.get(missing["job_status"]["url"]).json()["job_status"]["results"]
-    assert results[0]["success"] is False
+    results = wait_for_job(http, missing["job_status"]["id"])["results"]
+    assert results[0]["success"] is False and results[0]["error"] == "RecordNotFound"
     too_many = http.put(
         "/api/v2/organizations/update_many.json", json={"organizations": [{"id": o.id} for o in orgs] * 34}
     )

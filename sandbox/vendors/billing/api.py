@@ -18,6 +18,7 @@ from starlette.responses import Response
 
 from sandbox.vendor import JSONResponse
 
+from .credit_notes import CreditNotes
 from .errors import StripeError, from_exception, invalid, missing
 from .events import EVENT_WINDOW
 from .params import COMMON_LIST_PARAMS, Page, as_list, page_params, parse_params, reject_unknown
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from . import BillingVendor
 
 IDEMPOTENCY_TABLE = "billing_idempotency_keys"
+IDEMPOTENCY_TTL = 24 * 3600  # Stripe prunes keys once they are at least 24 hours old (sim clock)
 EXPANDABLE = {
     "customer": "customers",
     "invoice": "invoices",
@@ -165,6 +167,7 @@ class BillingApi:
         self.vendor = vendor
         self.store = vendor.store_ref
         self.render = vendor.renderer.render
+        self.credit_notes = CreditNotes(vendor.writer)
 
     # -- plumbing --------------------------------------------------------------------------------
     def routes(self) -> list[tuple[str, Callable[[Request], Awaitable[Response]], list[str]]]:
@@ -177,7 +180,11 @@ class BillingApi:
         routes += [
             ("/v1/subscription_items", self._stripe(self.list_subscription_items), ["GET"]),
             ("/v1/invoices/{id}/lines", self._stripe(self.list_invoice_lines), ["GET"]),
+            ("/v1/credit_notes/{id}/lines", self._stripe(self.list_credit_note_lines), ["GET"]),
             ("/v1/invoices/{id}/pay", self._stripe(self.pay_invoice), ["POST"]),
+            ("/v1/invoices/{id}/void", self._stripe(self.void_invoice), ["POST"]),
+            ("/v1/credit_notes", self._stripe(self.create_credit_note), ["POST"]),
+            ("/v1/credit_notes/{id}", self._stripe(self.update_credit_note), ["POST"]),
         ]
         return routes
 
@@ -314,6 +321,17 @@ class BillingApi:
             self._static_page(lines, params, f"/v1/invoices/{invoice_id}/lines", "invoice line item")
         )
 
+    async def list_credit_note_lines(self, request: Request) -> Response:
+        params = self.query(request)
+        reject_unknown(params, {"limit", "starting_after", "ending_before", "expand"})
+        credit_note_id = request.path_params["id"]
+        row = self.table("credit_notes").get(credit_note_id)
+        if row is None:
+            raise missing("credit note", credit_note_id, "credit_note")
+        lines = self.render("credit_notes", row)["lines"]["data"]
+        url = f"/v1/credit_notes/{credit_note_id}/lines"
+        return JSONResponse(self._static_page(lines, params, url, "credit note line item"))
+
     @staticmethod
     def _static_page(items: list[dict], params: dict, url: str, label: str) -> dict:
         """Paging over a short in-object list (subscription items, invoice lines), in its own order."""
@@ -367,7 +385,18 @@ class BillingApi:
             return handler(request, params, None)
         fingerprint = f"{request.method} {request.url.path} {canonical_body(raw)}"
         saved = self.store()[IDEMPOTENCY_TABLE].get(key)
+        if saved is not None and self.vendor.now() - saved["created"] >= IDEMPOTENCY_TTL:
+            saved = None  # expired: the key starts afresh
         if saved is not None:
+            endpoint = f"{request.method} {request.url.path}"
+            if not saved["fingerprint"].startswith(endpoint + " "):
+                raise StripeError(
+                    400,
+                    f"Keys for idempotent requests can only be used for the same endpoint they were first used "
+                    f"for ('{saved['fingerprint'].rsplit(' ', 1)[0]}'). Try using a key other than '{key}' if "
+                    "you meant to execute a different request.",
+                    type_="idempotency_error",
+                )
             if saved["fingerprint"] != fingerprint:
                 raise StripeError(
                     400,
@@ -475,3 +504,39 @@ class BillingApi:
         # The sandbox card always goes through when a person presses "pay"; simulated retries may fail.
         self.vendor.writer.pay(row, succeed=True, rng=random.Random(invoice_id))
         return self._respond_object("invoices", self.table("invoices").get(invoice_id), params)
+
+    async def void_invoice(self, request: Request) -> Response:
+        return await self._idempotent(request, self._void)
+
+    def _void(self, request: Request, params: dict, key: str | None) -> JSONResponse:
+        reject_unknown(params, {"expand"})
+        invoice_id = request.path_params["id"]
+        row = self.table("invoices").get(invoice_id)
+        if row is None:
+            raise missing("invoice", invoice_id, "id")
+        if row["status"] not in ("open", "uncollectible"):
+            raise invalid(
+                f"You can only void an open or uncollectible invoice; this invoice is {row['status']}.",
+                code="invoice_not_editable",
+            )
+        self.vendor.writer.void(row, key)
+        return self._respond_object("invoices", self.table("invoices").get(invoice_id), params)
+
+    # -- credit notes ----------------------------------------------------------------------------
+    async def create_credit_note(self, request: Request) -> Response:
+        return await self._idempotent(request, self._create_credit_note)
+
+    def _create_credit_note(self, request: Request, params: dict, key: str | None) -> JSONResponse:
+        row = self.credit_notes.create(params, key)
+        return self._respond_object("credit_notes", row, params)
+
+    async def update_credit_note(self, request: Request) -> Response:
+        return await self._idempotent(request, self._update_credit_note)
+
+    def _update_credit_note(self, request: Request, params: dict, key: str | None) -> JSONResponse:
+        credit_note_id = request.path_params["id"]
+        old = self.table("credit_notes").get(credit_note_id)
+        if old is None:
+            raise missing("credit note", credit_note_id, "id")
+        row = self.credit_notes.update(old, params, key)
+        return self._respond_object("credit_notes", row, params)

@@ -400,7 +400,7 @@ class Renderer:
                 "finalized_at": None if draft else row["finalized_at"],
                 "marked_uncollectible_at": row["marked_uncollectible_at"],
                 "paid_at": row["paid_at"],
-                "voided_at": None,
+                "voided_at": row.get("voided_at"),
             },
             "subscription": row["subscription"],
             "subscription_details": {"metadata": {}},
@@ -510,28 +510,17 @@ class Renderer:
         }
 
     def credit_note(self, row: dict) -> dict:
-        amount = row["amount"]
-        # Credit the tax proportionally, as Stripe does for a partial credit on a taxed line.
-        tax = round(amount * row["invoice_tax"] / row["invoice_total"]) if row["invoice_total"] else 0
-        subtotal = amount - tax
         cn_id = row["id"]
-        tax_amounts = (
-            []
-            if not (tax and row["tax_country"])
-            else [
-                {
-                    "amount": tax,
-                    "inclusive": False,
-                    "tax_rate": TAX_RATES[row["tax_country"]]["id"],
-                    "taxability_reason": "standard_rated",
-                    "taxable_amount": subtotal,
-                }
-            ]
-        )
+        lines = row.get("lines") or [self._legacy_credit_line(row)]
+        rendered = [
+            self._credit_line(cn_id, index, line, row["tax_country"]) for index, line in enumerate(lines)
+        ]
+        subtotal = sum(line["amount"] for line in lines)
+        tax_amounts = [t for line in rendered for t in line["tax_amounts"]]
         return {
             "id": cn_id,
             "object": "credit_note",
-            "amount": amount,
+            "amount": row["amount"],
             "amount_shipping": 0,
             "created": row["created"],
             "currency": row["currency"],
@@ -539,39 +528,20 @@ class Renderer:
             "customer_balance_transaction": None,
             "discount_amount": 0,
             "discount_amounts": [],
-            "effective_at": row["created"],
+            "effective_at": row.get("effective_at", row["created"]),
             "invoice": row["invoice"],
             "lines": {
                 "object": "list",
-                "data": [
-                    {
-                        "id": "cnli_" + cn_id[3:],
-                        "object": "credit_note_line_item",
-                        "amount": subtotal,
-                        "amount_excluding_tax": subtotal,
-                        "description": "Partial credit",
-                        "discount_amount": 0,
-                        "discount_amounts": [],
-                        "invoice_line_item": row["invoice_line"],
-                        "livemode": False,
-                        "quantity": 1,
-                        "tax_amounts": tax_amounts,
-                        "tax_rates": [],
-                        "type": "invoice_line_item",
-                        "unit_amount": None,
-                        "unit_amount_decimal": None,
-                        "unit_amount_excluding_tax": str(subtotal),
-                    }
-                ],
+                "data": rendered,
                 "has_more": False,
-                "total_count": 1,
+                "total_count": len(rendered),
                 "url": f"/v1/credit_notes/{cn_id}/lines",
             },
             "livemode": False,
-            "memo": None,
-            "metadata": {},
+            "memo": row.get("memo"),
+            "metadata": row.get("metadata") or {},
             "number": row["number"],
-            "out_of_band_amount": None,
+            "out_of_band_amount": row.get("out_of_band_amount"),
             "pdf": f"https://pay.stripe.com/credit_notes/acct_1SynclineSandbox/{cn_id}/pdf",
             "reason": row["reason"],
             "refund": None,
@@ -580,10 +550,64 @@ class Renderer:
             "subtotal": subtotal,
             "subtotal_excluding_tax": subtotal,
             "tax_amounts": tax_amounts,
-            "total": amount,
+            "total": row["amount"],
             "total_excluding_tax": subtotal,
             "type": row["type"],
             "voided_at": None,
+        }
+
+    @staticmethod
+    def _legacy_credit_line(row: dict) -> dict:
+        """Generated credit notes store only the amount: credit the tax proportionally, as Stripe
+        does for a partial credit on a taxed line."""
+        amount = row["amount"]
+        tax = round(amount * row["invoice_tax"] / row["invoice_total"]) if row["invoice_total"] else 0
+        return {
+            "type": "invoice_line_item",
+            "amount": amount - tax,
+            "tax": tax,
+            "quantity": 1,
+            "description": "Partial credit",
+            "invoice_line_item": row["invoice_line"],
+            "unit_amount": None,
+            "tax_rate": None,
+        }
+
+    @staticmethod
+    def _credit_line(cn_id: str, index: int, line: dict, tax_country: str | None) -> dict:
+        amount, tax = line["amount"], line["tax"]
+        rate_id = line.get("tax_rate") or (TAX_RATES[tax_country]["id"] if tax_country in TAX_RATES else None)
+        tax_amounts = (
+            [
+                {
+                    "amount": tax,
+                    "inclusive": False,
+                    "tax_rate": rate_id,
+                    "taxability_reason": "standard_rated",
+                    "taxable_amount": amount,
+                }
+            ]
+            if tax and rate_id
+            else []
+        )
+        custom = line["type"] == "custom_line_item"
+        return {
+            "id": "cnli_" + cn_id[3:] + (f"{index:02d}" if index else ""),
+            "object": "credit_note_line_item",
+            "amount": amount,
+            "amount_excluding_tax": amount,
+            "description": line.get("description"),
+            "discount_amount": 0,
+            "discount_amounts": [],
+            **({} if custom else {"invoice_line_item": line["invoice_line_item"]}),
+            "livemode": False,
+            "quantity": line.get("quantity"),
+            "tax_amounts": tax_amounts,
+            "tax_rates": [],
+            "type": line["type"],
+            "unit_amount": line.get("unit_amount"),
+            "unit_amount_decimal": str(line["unit_amount"]) if line.get("unit_amount") is not None else None,
+            "unit_amount_excluding_tax": str(line["unit_amount"] if custom else amount),
         }
 
     # -- events ----------------------------------------------------------------------------------

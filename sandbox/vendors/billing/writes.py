@@ -261,6 +261,13 @@ class BillingWriter:
                 changes.append(self.change("payment", "subscriptions", self.set_status(sub, "active")))
         return changes
 
+    def void(self, old: dict, idempotency_key: str | None) -> dict:
+        now = self.now()
+        row = dict(old, status="void", voided_at=now, _updated=now)
+        self.put("invoices", row)
+        self.emit("invoice.voided", "invoices", row, idempotency_key=idempotency_key)
+        return row
+
     def open_invoices(self, subscription_id: str) -> list[dict]:
         rows = self.table("invoices").scan(
             "_by_subscription", lower=f"{subscription_id}|", upper=f"{subscription_id}|~"

@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from sandbox.vendor import JSONResponse, bad_request, json_body
 from sandbox.vendors.crm.errors import batch_error, error_response
+from sandbox.vendors.crm.properties import account_details, properties
 from sandbox.vendors.crm.records import PropertyError, Records, UniqueConflict
 from sandbox.vendors.crm.render import Renderer, iso_ms
 from sandbox.vendors.crm.schema import (
@@ -53,7 +54,15 @@ class CrmApi:
                 ["GET"],
             ),
             ("/crm/v3/associations/{object_type}/{to_type}/batch/read", self.v3_batch_associations, ["POST"]),
+            ("/crm/v3/properties/{object_type}", self.list_properties, ["GET"]),
+            ("/account-info/v3/details", self.account_info, ["GET"]),
         ]
+
+    async def list_properties(self, request: Request) -> Response:
+        return JSONResponse(properties(self._otype(request)))
+
+    async def account_info(self, request: Request) -> Response:
+        return JSONResponse(account_details())
 
     # -- helpers ---------------------------------------------------------------------------------
     def _otype(self, request: Request, param: str = "object_type") -> ObjectType:

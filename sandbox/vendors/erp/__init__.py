@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from sandbox.store import Store
 from sandbox.vendor import JSONResponse, Vendor
-from sandbox.vendors.erp import simulation
+from sandbox.vendors.erp import finance_memos, simulation
 from sandbox.vendors.erp.api import JSON_TYPE, ErpApi, ODataResult, error_body
 from sandbox.vendors.erp.generate import FIRST_CREDIT_MEMO_NUMBER, FIRST_INVOICE_NUMBER, ErpGenerator
 from sandbox.vendors.erp.schema import (
@@ -126,7 +126,10 @@ class ErpVendor(Vendor):
         body = await self._body(request)
         if body is _INVALID_BODY:
             return self.error(400, "BadRequest", "Invalid Request Body")
-        return self.respond(self.api.batch(body, request.headers))
+        result = self.api.batch(body, request.headers)
+        if result.status == 200:  # the request log lists the inner requests (e.g. to count creates)
+            request.state.log_extra = {"batch": batch_log(body["requests"], result.body["responses"])}
+        return self.respond(result)
 
     def authenticate(self, request: Request) -> Response | None:
         if request.headers.get("authorization", "") == f"Bearer {self.credentials['access_token']}":
@@ -149,11 +152,14 @@ class ErpVendor(Vendor):
         return {"OData-Version": "4.0"}
 
     # -- simulation and truth ---------------------------------------------------------------------
+    opt_in_simulation_kinds = frozenset({"erp_credit_memo"})
+
     def simulation_kinds(self) -> dict[str, Callable[[random.Random], list[dict]]]:
         return {
             "erp_credit_limit_change": lambda rng: simulation.credit_limit_change(self, rng),
             "erp_customer_edit": lambda rng: simulation.customer_edit(self, rng),
             "erp_late_posting": lambda rng: simulation.late_posting(self, rng),
+            "erp_credit_memo": lambda rng: finance_memos.simulate_one(self, rng),
         }
 
     def truth_parties(self) -> list[dict]:
@@ -181,7 +187,7 @@ class ErpVendor(Vendor):
         }
 
     def truth_tables(self) -> dict[str, Callable[[], list[dict]]]:
-        return {"invoices": self.invoice_truth}
+        return {"invoices": self.invoice_truth, "credit_memos": lambda: finance_memos.truth(self.store)}
 
     def invoice_truth(self) -> list[dict]:
         """How each billing invoice / credit note should reconcile against the ERP."""
@@ -208,3 +214,23 @@ def _truth_row(billing_id: str, kind: str, customer_key: str, expected: str, erp
 
 
 _INVALID_BODY = object()
+
+
+def batch_log(requests: list[dict], responses: list[dict]) -> list[dict]:
+    """Method, path (below the API root), status and id of each inner request of a `$batch`."""
+    logged = []
+    for inner, answer in zip(requests, responses, strict=True):
+        url = str(inner.get("url", ""))
+        path = url.split("/api/v2.0/", 1)[1] if "/api/v2.0/" in url else url
+        logged.append(
+            {
+                "id": inner.get("id"),
+                "method": inner.get("method"),
+                "path": path.partition("?")[0],
+                "if_match": next(
+                    (str(v) for k, v in (inner.get("headers") or {}).items() if k.lower() == "if-match"), None
+                ),
+                "status": answer["status"],
+            }
+        )
+    return logged

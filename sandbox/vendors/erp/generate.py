@@ -14,6 +14,7 @@ from functools import cache
 
 from sandbox.ids import guid, stripe_id
 from sandbox.store import Store
+from sandbox.vendors.erp import finance_memos
 from sandbox.vendors.erp.schema import CREDIT_MEMOS_TABLE, CUSTOMERS_TABLE, INVOICES_TABLE, UNPOSTED_TABLE
 from sandbox.world import COUNTRIES, DAY, PLANS, SIM_NOW, Customer, Invoice, World
 
@@ -295,6 +296,11 @@ class ErpGenerator:
             self.invoices.append(row)
             if invoice.credit_note_amount:
                 self.make_credit_memo(invoice, customer, row)
+        # Drawn last from their own rng, so every document above stays as it was without them.
+        finance_rng = random.Random(f"finance-memos:{self.rng.random()}")
+        self.credit_memos.extend(
+            finance_memos.generate(self.invoices, self.credit_memos, self.world, finance_rng)
+        )
 
     def unposted_row(self, billing_id: str, kind: str, invoice: Invoice, expected: str) -> dict:
         return {"id": billing_id, "kind": kind, "_customer": invoice.customer_key, "_expected": expected}

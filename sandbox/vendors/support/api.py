@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import hashlib
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -10,6 +10,8 @@ from starlette.responses import Response
 
 from sandbox.vendor import JSONResponse, bad_request, json_body
 
+from .jobs import OrganizationJobs
+from .metadata import account_settings, current_user, ticket_fields
 from .pagination import base_of, cursor_export, cursor_list, offset_list, time_export, wants_cursor_pagination
 from .render import (
     DROPDOWN_OPTIONS,
@@ -20,7 +22,7 @@ from .render import (
     render_ticket,
     render_user,
 )
-from .tables import FIELDS, JOBS, ORGS, TICKETS, USERS
+from .tables import FIELDS, ORGS, TICKETS, USERS
 
 if TYPE_CHECKING:
     from . import SupportVendor
@@ -54,6 +56,9 @@ class RecordInvalid(Exception):
     def summary(self) -> str:
         return "; ".join(e["description"] for errors in self.details.values() for e in errors)
 
+    def first_error(self) -> str:
+        return next(e["error"] for errors in self.details.values() for e in errors)
+
 
 def not_found() -> Response:
     return JSONResponse({"error": "RecordNotFound", "description": "Not found"}, status_code=404)
@@ -67,6 +72,7 @@ def with_json_suffix(path: str) -> list[str]:
 class SupportApi:
     def __init__(self, vendor: SupportVendor) -> None:
         self.vendor = vendor
+        self.jobs = OrganizationJobs(self)
 
     @property
     def store(self):
@@ -80,21 +86,38 @@ class SupportApi:
             ("/api/v2/incremental/users", self.export_users, ["GET"]),
             ("/api/v2/incremental/organizations", self.export_organizations, ["GET"]),
             ("/api/v2/organizations/create_or_update", self.create_or_update_organization, ["POST"]),
+            ("/api/v2/organizations/create_many", self.create_many_organizations, ["POST"]),
             ("/api/v2/organizations/update_many", self.update_many_organizations, ["PUT"]),
             ("/api/v2/organizations/show_many", self.show_many_organizations, ["GET"]),
+            ("/api/v2/organizations/search", self.search_organizations, ["GET"]),
             ("/api/v2/organizations", self.organizations, ["GET", "POST"]),
             ("/api/v2/organizations/{id:int}", self.organization, ["GET", "PUT"]),
+            ("/api/v2/users/me", self.show_me, ["GET"]),
             ("/api/v2/users", self.list_users, ["GET"]),
             ("/api/v2/users/{id:int}", self.show_user, ["GET"]),
             ("/api/v2/tickets", self.list_tickets, ["GET"]),
             ("/api/v2/tickets/{id:int}", self.show_ticket, ["GET"]),
             ("/api/v2/organization_fields", self.list_organization_fields, ["GET"]),
+            ("/api/v2/ticket_fields", self.list_ticket_fields, ["GET"]),
+            ("/api/v2/account/settings", self.show_account_settings, ["GET"]),
+            ("/api/v2/job_statuses/show_many", self.show_many_job_statuses, ["GET"]),
             ("/api/v2/job_statuses/{id}", self.show_job_status, ["GET"]),
         ]
         routes = []
         for path, handler, methods in table:
-            routes.extend((variant, handler, methods) for variant in with_json_suffix(path))
+            advancing = self._advancing_jobs(handler)
+            routes.extend((variant, advancing, methods) for variant in with_json_suffix(path))
         return routes
+
+    def _advancing_jobs(self, handler):
+        """Every request first lets due bulk jobs progress (this is what resumes them after a restart)."""
+
+        @wraps(handler)
+        async def endpoint(request: Request) -> Response:
+            self.jobs.advance_due()
+            return await handler(request)
+
+        return endpoint
 
     # -- lists and exports ------------------------------------------------------------------------
     def _list(self, request: Request, table: str, collection: str, render) -> Response:
@@ -136,6 +159,15 @@ class SupportApi:
             return not_found()
         return JSONResponse({singular: render(row, base_of(request))})
 
+    async def show_me(self, request: Request) -> Response:
+        return JSONResponse(current_user(self.vendor.credentials["email"], base_of(request)))
+
+    async def show_account_settings(self, request: Request) -> Response:
+        return JSONResponse(account_settings())
+
+    async def list_ticket_fields(self, request: Request) -> Response:
+        return JSONResponse(ticket_fields(base_of(request)))
+
     async def show_user(self, request: Request) -> Response:
         return self._show(request, USERS, "user", render_user)
 
@@ -155,10 +187,41 @@ class SupportApi:
         return JSONResponse({"organizations": [render_organization(r, base) for r in found if r is not None]})
 
     async def show_job_status(self, request: Request) -> Response:
-        row = self.store[JOBS].get(request.path_params["id"])
+        row = self.jobs.find(request.path_params["id"])
         if row is None:
             return not_found()
         return JSONResponse({"job_status": render_job_status(row, base_of(request))})
+
+    async def show_many_job_statuses(self, request: Request) -> Response:
+        ids = [part.strip() for part in request.query_params.get("ids", "").split(",") if part.strip()]
+        if not ids:
+            raise bad_request("ids is required", "InvalidValue")
+        if len(ids) > UPDATE_MANY_MAX:
+            raise bad_request(f"At most {UPDATE_MANY_MAX} ids are allowed", "TooManyValues")
+        base = base_of(request)
+        found = [self.jobs.find(job_id) for job_id in ids]
+        return JSONResponse({"job_statuses": [render_job_status(r, base) for r in found if r is not None]})
+
+    async def search_organizations(self, request: Request) -> Response:
+        """`?external_id=` (exact) or `?name=` (exact, case-insensitive), as Zendesk documents it."""
+        params = request.query_params
+        if params.get("external_id"):
+            key = params["external_id"].casefold()
+            rows = list(self.store[ORGS].scan("external_key", lower=key, upper=key))
+        elif params.get("name"):
+            key = params["name"].strip().casefold()
+            rows = list(self.store[ORGS].scan("name_key", lower=key, upper=key))
+        else:
+            raise bad_request("Provide external_id or name", "InvalidValue")
+        base = base_of(request)
+        return JSONResponse(
+            {
+                "organizations": [render_organization(row, base) for row in rows],
+                "next_page": None,
+                "previous_page": None,
+                "count": len(rows),
+            }
+        )
 
     # -- organization writes ----------------------------------------------------------------------
     async def organizations(self, request: Request) -> Response:
@@ -185,13 +248,19 @@ class SupportApi:
         return JSONResponse({"organization": render_organization(row, base_of(request))})
 
     async def create_or_update_organization(self, request: Request) -> Response:
-        """Matches on external_id when given, else on the name (case-insensitive); 201 or 200."""
+        """Updates the organization identified by `id` or else `external_id` (case-insensitive), else
+        creates one (201); as in Zendesk, a name alone never matches: an existing name is a 422."""
         attrs = await self._organization_payload(request)
         existing = None
-        if attrs.get("external_id"):
-            existing = self.find_one("external_id", str(attrs["external_id"]))
-        elif isinstance(attrs.get("name"), str):
-            existing = self.find_one("name_key", attrs["name"].strip().casefold())
+        if attrs.get("id") is not None:
+            try:
+                existing = self.store[ORGS].get(int(attrs["id"]))
+            except (TypeError, ValueError):
+                existing = None
+            if existing is None:
+                return not_found()
+        elif attrs.get("external_id"):
+            existing = self.find_one("external_key", str(attrs["external_id"]).casefold())
         try:
             if existing is None:
                 row, status = self.create_organization(attrs), 201
@@ -201,8 +270,16 @@ class SupportApi:
             return invalid.response()
         return JSONResponse({"organization": render_organization(row, base_of(request))}, status_code=status)
 
+    async def create_many_organizations(self, request: Request) -> Response:
+        """Bulk create as an asynchronous job (at most 100 organizations)."""
+        body = await json_body(request)
+        items = body.get("organizations") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            raise bad_request('Expected {"organizations": [...]}', "InvalidValue")
+        return self._job_response(request, "create", items)
+
     async def update_many_organizations(self, request: Request) -> Response:
-        """Bulk update as a job: applied (and journaled) now, reported "queued", then "completed"."""
+        """Bulk update as an asynchronous job: `{"organizations": [...]}` or `?ids=` + one change."""
         body = await json_body(request)
         if not isinstance(body, dict):
             raise bad_request("Body must be a JSON object", "InvalidValue")
@@ -217,51 +294,53 @@ class SupportApi:
             raise bad_request(
                 'Expected {"organizations": [...]} or ?ids= with {"organization": {...}}', "InvalidValue"
             )
+        return self._job_response(request, "update", items)
+
+    def _job_response(self, request: Request, action: str, items: list[dict]) -> Response:
         if len(items) > UPDATE_MANY_MAX:
             raise bad_request(
                 f"Too many organizations: at most {UPDATE_MANY_MAX} per request", "TooManyValues"
             )
-        results = [self._update_one(index, item) for index, item in enumerate(items)]
-        seq = self.store.next_seq("support_job")
-        job = {
-            "id": hashlib.blake2b(f"support-job:{seq}".encode(), digest_size=16).hexdigest(),
-            "total": len(items),
-            "results": results,
-            "completed": self.vendor.now(),
-        }
-        self.store.put(JOBS, job)
-        return JSONResponse({"job_status": render_job_status(job, base_of(request), as_queued=True)})
+        if not items:
+            raise bad_request("organizations must not be empty", "InvalidValue")
+        job = self.jobs.accept(action, items)
+        request.state.log_extra = {"job_id": job["id"]}
+        return JSONResponse({"job_status": render_job_status(job, base_of(request))})
 
-    def _update_one(self, index: int, item: dict) -> dict:
+    @staticmethod
+    def _failed(index: int, org_id, action: str, error: str, details: str) -> dict:
+        return {
+            "index": index,
+            "id": org_id,
+            "action": action,
+            "success": False,
+            "status": "Failed",
+            "error": error,
+            "details": details,
+        }
+
+    def create_one_in_job(self, index: int, item: dict) -> dict:
+        org_id = item["_reserved_id"]
+        attrs = {k: v for k, v in item.items() if k != "_reserved_id"}
+        if self.store[ORGS].get(org_id) is None:  # else applied before a restart: report it again
+            try:
+                self.create_organization(attrs, org_id=org_id)
+            except RecordInvalid as invalid:
+                return self._failed(index, None, "create", invalid.first_error(), invalid.summary())
+        return {"index": index, "id": org_id, "action": "create", "success": True, "status": "Created"}
+
+    def update_one_in_job(self, index: int, item: dict) -> dict:
         try:
             org_id = int(item.get("id"))
         except (TypeError, ValueError):
-            return {
-                "index": index,
-                "id": item.get("id"),
-                "action": "update",
-                "success": False,
-                "errors": "id is required",
-            }
+            return self._failed(index, item.get("id"), "update", "InvalidValue", "Id: is required")
         row = self.store[ORGS].get(org_id)
         if row is None:
-            return {
-                "index": index,
-                "id": org_id,
-                "action": "update",
-                "success": False,
-                "errors": "RecordNotFound",
-            }
+            return self._failed(index, org_id, "update", "RecordNotFound", "Not found")
         try:
             self.update_organization(row, {k: v for k, v in item.items() if k != "id"})
         except RecordInvalid as invalid:
-            return {
-                "index": index,
-                "id": org_id,
-                "action": "update",
-                "success": False,
-                "errors": invalid.summary(),
-            }
+            return self._failed(index, org_id, "update", invalid.first_error(), invalid.summary())
         return {"index": index, "id": org_id, "action": "update", "success": True, "status": "Updated"}
 
     async def _organization_payload(self, request: Request) -> dict:
@@ -273,17 +352,20 @@ class SupportApi:
     def find_one(self, field: str, value: str) -> dict | None:
         return next(self.store[ORGS].scan(field, lower=value, upper=value), None)
 
-    def create_organization(self, attrs: dict) -> dict:
+    def reserve_organization_id(self) -> int:
+        return CREATED_ID_BASE + self.store.next_seq("support_org")  # 12 digits: never a generated id
+
+    def create_organization(self, attrs: dict, org_id: int | None = None) -> dict:
         if not isinstance(attrs.get("name"), str) or not attrs["name"].strip():
             raise RecordInvalid({"name": [{"description": "Name: cannot be blank", "error": "BlankValue"}]})
         now = self.vendor.now()
-        seq = self.store.next_seq("support_org")
         row = {
-            "id": CREATED_ID_BASE + seq,  # 12 digits: after (and never clashing with) generated ids
+            "id": org_id if org_id is not None else self.reserve_organization_id(),
             "name": "",
             "name_key": "",
             "domains": [],
             "external_id": None,
+            "external_key": None,
             "details": "",
             "notes": "",
             "tags": [],
@@ -314,10 +396,14 @@ class SupportApi:
                 clash = self.find_one("name_key", row["name_key"])
                 if clash is not None and (creating or clash["id"] != row["id"]):
                     errors["name"] = [
-                        {"description": "Name: has already been taken", "error": "DuplicateValue"}
+                        {
+                            "description": f"Name: {row['name']} has already been taken",
+                            "error": "DuplicateValue",
+                        }
                     ]
         if row.get("external_id") is not None:
             row["external_id"] = str(row["external_id"])
+        row["external_key"] = row["external_id"].casefold() if row.get("external_id") else None
         if not isinstance(row["domains"], list) or not all(isinstance(d, str) for d in row["domains"]):
             errors["domain_names"] = [
                 {"description": "Domain names: must be a list of strings", "error": "InvalidValue"}

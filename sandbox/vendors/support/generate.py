@@ -184,6 +184,7 @@ def organization_row(
         "name_key": name.casefold(),
         "domains": domains,
         "external_id": external_id,
+        "external_key": external_id.casefold() if external_id else None,
         "details": f"{customer.address_line1}, {customer.city}" if rng.random() < 0.5 else "",
         "notes": "" if rng.random() < 0.8 else f"Account owner: {customer.owner}",
         "tags": tags,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sandbox.world import to_iso
 
 from .entitlements import ENTITLEMENTS
+from .jobs import JOB_TYPES
 
 API = "/api/v2"
 
@@ -184,15 +185,16 @@ def render_organization_field(row: dict, base: str) -> dict:
     }
 
 
-def render_job_status(row: dict, base: str, *, as_queued: bool = False) -> dict:
-    """The job as Zendesk shows it: "queued" in the answer to update_many, then "completed"."""
+def render_job_status(row: dict, base: str) -> dict:
+    """The job as Zendesk shows it: queued, working (with progress), then completed with results."""
+    done = row["status"] == "completed"
     return {
         "id": row["id"],
         "url": f"{base}{API}/job_statuses/{row['id']}.json",
-        "job_type": "Bulk Update Organizations",
+        "job_type": JOB_TYPES[row["action"]],
         "total": row["total"],
-        "progress": None if as_queued else row["total"],
-        "status": "queued" if as_queued else "completed",
-        "message": None if as_queued else f"Completed at {to_iso(row['completed'])}",
-        "results": None if as_queued else row["results"],
+        "progress": None if row["status"] == "queued" else row["progress"],
+        "status": row["status"],
+        "message": f"Completed at {to_iso(row['completed'])}" if done else None,
+        "results": row["results"] if done else None,
     }
