@@ -112,6 +112,9 @@ def sync_command(
             _dry_run_report(result)
     else:
         console.print(_summary(results))
+    blocked = [r for r in results if r["blocked"]]
+    for r in blocked:
+        console.print(f"[red]{r['sync']} did not run:[/red] {r['blocked']}")
     opened = [r["sync"] for r in results if r["circuit_open"]]
     if opened:
         console.print(
@@ -119,6 +122,8 @@ def sync_command(
             "run `syncline sync` again once the destination is back"
         )
         raise typer.Exit(EXIT_CIRCUIT_OPEN)
+    if blocked:
+        raise typer.Exit(EXIT_USAGE)
 
 
 dlq_app = typer.Typer(help="The dead-letter queue: records a destination rejected or that kept failing.")

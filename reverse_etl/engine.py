@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from reverse_etl.destinations.base import WRITTEN, Destination, Operation, Outcome, set_correlation_id
-from reverse_etl.outbound import OutboundBatch, read_outbound
+from reverse_etl.outbound import OutboundBatch, OutboundBlocked, OutboundUnavailable, read_outbound
 from reverse_etl.state import OpsStore, SavedState
 from reverse_etl.syncs import SyncSpec, check_ownership
 from warehouse import Warehouse
@@ -231,7 +231,11 @@ def run_sync(
     result = SyncResult(spec.name, spec.destination, context.run_id, correlation_id, dry_run)
     try:
         check_ownership(spec)
-        batch = read_outbound(context.warehouse, spec, frame)
+        try:
+            batch = read_outbound(context.warehouse, spec, frame)
+        except (OutboundUnavailable, OutboundBlocked) as exc:
+            result.blocked = str(exc)  # nothing of this sync is sent; the other syncs go on
+            return result
         invalid = batch.invalid
         if only_keys is not None:
             invalid = invalid[invalid["record_key"].astype(str).isin(only_keys)]

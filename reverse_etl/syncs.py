@@ -147,6 +147,7 @@ SYNCS: dict[str, SyncSpec] = {
             fields=(
                 FieldMap("invoice", "billing_invoice_id", "invoice.erp_credit_memo"),
                 FieldMap("amount", "amount_minor", "invoice.erp_credit_memo"),
+                FieldMap("out_of_band_amount", "out_of_band_amount_minor", "invoice.erp_credit_memo"),
                 FieldMap("reason", "reason", "invoice.erp_credit_memo"),
                 FieldMap("memo", "memo", "invoice.erp_credit_memo"),
                 FieldMap("metadata.erp_document_number", "erp_document_number", "invoice.erp_credit_memo"),

@@ -63,7 +63,36 @@ def demo(
             "[red]Materialization failed[/]: see the Dagster output above (or `make dev` and the UI)."
         )
         raise typer.Exit(result.returncode)
-    summarize(Warehouse.from_env())
+    warehouse = Warehouse.from_env()
+    summarize(warehouse)
+    summarize_syncs(warehouse)
+
+
+def summarize_syncs(warehouse: Warehouse) -> None:
+    """What the reverse ETL wrote: ledger rows per sync and status, the DLQ, where to look further."""
+    import sqlalchemy as sa
+
+    from reverse_etl.state import OpsStore, ledger
+
+    store = OpsStore.for_warehouse(warehouse)
+    try:
+        with store.engine.connect() as con:
+            rows = con.execute(
+                sa.select(ledger.c.sync_name, ledger.c.status, sa.func.count())
+                .group_by(ledger.c.sync_name, ledger.c.status)
+                .order_by(ledger.c.sync_name, ledger.c.status)
+            ).all()
+        table = Table("sync", "status", "writes", title=f"Reverse-ETL ledger ({store.describe()})")
+        for sync_name, status, count in rows:
+            table.add_row(sync_name, status, f"{count:,}")
+        console.print(table)
+        dead = store.open_dlq()
+        console.print(
+            f"Dead-letter queue: {len(dead)} open (`syncline dlq list`); every write attempt is in the "
+            "ledger (`syncline status`, `syncline trace <correlation id>`)."
+        )
+    finally:
+        store.close()
 
 
 SUMMARY_SCHEMAS = (
@@ -74,7 +103,6 @@ SUMMARY_SCHEMAS = (
     "identity",
     "marts",
     "quality",
-    "outbound",
 )
 
 

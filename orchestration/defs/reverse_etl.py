@@ -135,6 +135,8 @@ def build_sync_asset(spec: SyncSpec) -> dg.AssetsDefinition:
             correlation_id=tags.get(CORRELATION_TAG) or f"run_{context.run.run_id}",
             source_event=tags.get(SOURCE_EVENT_TAG),
         )
+        if result.blocked:
+            raise dg.Failure(description=f"{spec.name} did not run: {result.blocked}")
         if result.circuit_open:
             context.log.warning(
                 f"{spec.destination} kept failing: its circuit opened; {result.counts['queued']} "

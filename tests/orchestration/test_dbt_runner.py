@@ -39,7 +39,7 @@ def test_a_second_materialization_leaves_unchanged_seeds_out(dbt_assets_env: War
 
     seeds = dg.AssetSelection.groups("reference")
     seed_keys = {key.to_user_string() for key in seeds.resolve([dbt_pre_identity])}
-    assert len(seed_keys) == 5
+    assert len(seed_keys) == 6
 
     first = dg.materialize([dbt_pre_identity], selection=seeds, instance=dg.DagsterInstance.ephemeral())
     assert first.success

@@ -66,6 +66,9 @@ def test_full_reads_through_zenpy_match_counts(zenpy: Zenpy, admin: SandboxAdmin
         "sla_policy",
         "erp_customer_number",
         "seats",
+        "payment_status",
+        "renewal_date",
+        "account_owner",
     }
     assert len(fields) == counts["organization_fields"]
     assert export.end_of_stream is True

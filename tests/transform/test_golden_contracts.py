@@ -265,7 +265,7 @@ def test_sync_carries_only_fields_support_takes(built) -> None:
     # nothing support does not take, under any name
     not_to_support = {field for (entity, field) in ownership if (entity, field) not in to_support}
     assert not (field_columns & not_to_support), field_columns & not_to_support
-    assert not (field_columns & {"sla_policy", "mrr", "status", "tax_id", "legal_name", "billing_email"})
+    assert not (field_columns & {"mrr", "status", "tax_id", "legal_name", "billing_email"})
 
 
 def test_sync_desired_state(built) -> None:
@@ -274,7 +274,9 @@ def test_sync_desired_state(built) -> None:
     drift = frame(warehouse, "select * from marts.entitlement_drift")
     orgs = frame(warehouse, "select * from staging.stg_support__organizations")
     assert sync["record_key"].is_unique and sync["record_hash"].notna().all()
-    assert set(sync["operation"]) == {"insert", "update", "noop"}
+    # the seed's organizations lack the fields Syncline added (payment status, renewal date, owner), so
+    # no organization is a noop before the first sync; the rerun tests in tests/reverse_etl show noops
+    assert {"insert", "update"} <= set(sync["operation"]) <= {"insert", "update", "noop"}
     # every organization of a golden customer with a billing account; never the unlinked ones
     linked = drift[drift["is_linked_to_billing"]]
     existing = sync[sync["support_organization_id"].notna()]

@@ -122,7 +122,9 @@ documents as (
 
 select
     documents.*,
+    -- a paid invoice is credited out of band: the money moved (or will) outside billing, in the ERP
+    case when billing_invoice_status = 'paid' then amount_minor end as out_of_band_amount_minor,
     -- what would be written (the target invoice and the payload), the reverse ETL's change detector
-    {{ syncline.record_hash(['billing_invoice_id', 'amount_minor', 'reason', 'memo', 'erp_document_number']) }}
+    {{ syncline.record_hash(['billing_invoice_id', 'amount_minor', 'billing_invoice_status', 'reason', 'memo', 'erp_document_number']) }}
         as record_hash
 from documents

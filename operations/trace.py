@@ -1,0 +1,102 @@
+"""One business transaction across the systems: given an event id, a correlation id or a golden
+customer id, every ledger row (sync, destination, record, status, HTTP status, destination id,
+latency), dead-letter entry and alert that belongs to it, in time order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from reverse_etl.state import OpsStore, alerts, dlq, ledger
+from reverse_etl.syncs import SYNCS
+from warehouse import Warehouse
+
+
+def _records_of_customer(warehouse: Warehouse, golden_id: str) -> set[tuple[str, str]]:
+    """(sync, record key) pairs of a golden customer in the desired state."""
+    from reverse_etl.outbound import read_desired
+
+    pairs = set()
+    for spec in SYNCS.values():
+        try:
+            frame, _ = read_desired(warehouse, spec.model)
+        except Exception:  # a model not built yet has no records of anyone
+            continue
+        if "golden_customer_id" not in frame.columns:
+            continue
+        mine = frame[frame["golden_customer_id"].astype(str) == golden_id]
+        pairs.update((spec.name, str(k)) for k in mine[spec.key])
+    return pairs
+
+
+def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str, Any]]:
+    warehouse = warehouse or Warehouse.from_env()
+    store = OpsStore.for_warehouse(warehouse)
+    try:
+        condition = sa.or_(
+            ledger.c.correlation_id == identifier,
+            ledger.c.source_event.contains(identifier),
+            ledger.c.run_id == identifier,
+            ledger.c.record_key == identifier,
+        )
+        pairs: set[tuple[str, str]] = set()
+        if identifier.startswith("GC"):
+            pairs = _records_of_customer(warehouse, identifier)
+            if pairs:
+                condition = sa.or_(
+                    condition,
+                    *(sa.and_(ledger.c.sync_name == s, ledger.c.record_key == k) for s, k in pairs),
+                )
+        steps: list[dict[str, Any]] = []
+        with store.engine.connect() as con:
+            for row in con.execute(
+                sa.select(ledger).where(condition).order_by(ledger.c.ledger_id)
+            ).mappings():
+                steps.append(
+                    {
+                        "at": row["recorded_at"],
+                        "step": f"{row['sync_name']} {row['operation']}",
+                        "system": row["destination"],
+                        "record": row["record_key"],
+                        "status": row["status"],
+                        "detail": (
+                            f"http {row['http_status']}, {row['attempts']} attempt(s), {row['latency_ms']} ms, "
+                            f"id {row['destination_id']}, correlation {row['correlation_id']}"
+                            + (f", event {row['source_event']}" if row["source_event"] else "")
+                            + (f": {row['error_message']}" if row["error_message"] else "")
+                        ),
+                    }
+                )
+            keys = {(s["step"].split()[0], s["record"]) for s in steps} | pairs
+            for sync_name, record_key in keys:
+                for row in con.execute(
+                    sa.select(dlq).where(dlq.c.sync_name == sync_name, dlq.c.record_key == record_key)
+                ).mappings():
+                    steps.append(
+                        {
+                            "at": row["last_failed_at"],
+                            "step": f"{sync_name} dead-letter ({row['status']})",
+                            "system": SYNCS[sync_name].destination if sync_name in SYNCS else "",
+                            "record": record_key,
+                            "status": row["error_class"],
+                            "detail": f"{row['failures']} failed run(s), next attempt {row['next_attempt_at']}: {row['reason']}",
+                        }
+                    )
+            runs = {s["detail"].split("correlation ")[-1].split(",")[0] for s in steps}
+            for row in con.execute(
+                sa.select(alerts).where(alerts.c.run_id.in_(list(runs) + [identifier]))
+            ).mappings():
+                steps.append(
+                    {
+                        "at": row["raised_at"],
+                        "step": f"alert {row['kind']}",
+                        "system": "",
+                        "record": row["subject"],
+                        "status": "resolved" if row["resolved_at"] else "open",
+                        "detail": row["message"],
+                    }
+                )
+        return sorted(steps, key=lambda s: str(s["at"]))
+    finally:
+        store.close()
