@@ -14,11 +14,12 @@ import logging
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 import sqlalchemy as sa
 
-from reverse_etl.state import OpsStore, alerts, now
+from reverse_etl.state import OpsStore, alerts, as_utc, now
 
 log = logging.getLogger("syncline.alerts")
 WEBHOOK_ENV = "SYNCLINE_ALERT_WEBHOOK_URL"
@@ -33,6 +34,7 @@ class Alert:
     severity: str = "error"
     customers: tuple[str, ...] = ()
     run_id: str | None = None
+    occurred_at: datetime | None = None  # when the condition began (default: now)
 
     @property
     def link(self) -> str | None:
@@ -69,6 +71,7 @@ def raise_alert(store: OpsStore, alert: Alert) -> bool:
         con.execute(
             sa.insert(alerts).values(
                 raised_at=stamp,
+                occurred_at=min(as_utc(alert.occurred_at or stamp), stamp),
                 last_seen_at=stamp,
                 occurrences=1,
                 kind=alert.kind,

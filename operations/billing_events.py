@@ -28,6 +28,18 @@ class EventBatch:
     def ids(self) -> list[str]:
         return [e["id"] for e in self.events]
 
+    def refs(self) -> list[dict[str, Any]]:
+        """What the event path keeps of each event: id, type, vendor timestamp, customer."""
+        return [
+            {
+                "id": e["id"],
+                "type": e.get("type", ""),
+                "created": int(e["created"]),
+                "customer": customer_of(e),
+            }
+            for e in self.events
+        ]
+
     def customers(self) -> list[str]:
         """Billing customer ids touched by the relevant events, in order of first appearance."""
         seen: dict[str, None] = {}
@@ -96,13 +108,7 @@ def golden_ids_for(warehouse: Any, billing_customer_ids: Iterable[str]) -> dict[
         "select source_id, golden_customer_id from marts.customer_crosswalk "
         f"where source_system = 'billing' and source_id in ({listed})"
     )
-    if warehouse.kind == "duckdb":
-        import duckdb
+    from reverse_etl.outbound import read_published
 
-        from reverse_etl.outbound import snapshot_path
-
-        with duckdb.connect(str(snapshot_path(warehouse)), read_only=True) as con:
-            rows = con.execute(sql).fetchall()
-    else:
-        rows = warehouse.query(sql)
-    return {source_id: golden for source_id, golden in rows}
+    frame, _ = read_published(warehouse, sql, model="marts.customer_crosswalk")
+    return dict(zip(frame["source_id"], frame["golden_customer_id"], strict=True))

@@ -13,7 +13,7 @@ console = Console(stderr=True)
 
 
 def status_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Health per system, DLQ and queue depth, open alerts, the last sync runs."""
+    """Health per system, DLQ and queue depth, KPIs, open alerts, the last sync runs."""
     from operations.status import collect_status
 
     status = collect_status()
@@ -51,6 +51,12 @@ def status_command(as_json: Annotated[bool, typer.Option("--json")] = False) -> 
             )
         )
     console.print(runs)
+    kpis = Table(title="KPIs (last 24 h; rates are shares)")
+    for column in ("KPI", "scope", "value", "unit", "n"):
+        kpis.add_column(column)
+    for kpi in status["kpis"]:
+        kpis.add_row(kpi["kpi"], kpi["scope"], str(kpi["value"]), kpi["unit"], str(kpi["sample_size"] or ""))
+    console.print(kpis)
     console.print(f"ledger: {status['ledger']}")
     console.print(f"open alerts: {len(status['alerts'])}")
     for alert in status["alerts"][:10]:
@@ -108,6 +114,7 @@ def events_replay(
         correlation_id=correlation_id,
         source_event=",".join(batch.ids)[:500],
         progress=console.print,
+        events=batch.refs(),
     )
     summaries = [r.as_dict() for r in run.results]
     if as_json:

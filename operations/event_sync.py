@@ -9,15 +9,19 @@ restricted to the golden customers the events map to. Used by the Dagster `billi
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from reverse_etl.engine import SyncResult
+from reverse_etl.state import OpsStore
 from warehouse import Warehouse
 
 EVENT_SYNCS = ("erp_customers", "erp_invoices", "support_organizations")
+SLA_ENV = "SYNCLINE_SYNC_SLA_S"
 
 
 @dataclass
@@ -52,6 +56,8 @@ def run_event_sync(
     connections: dict[str, dict[str, Any]] | None = None,
     ingest: bool = True,
     progress: Callable[[str], None] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    run_id: str | None = None,
 ) -> EventSyncRun:
     from ingestion.pipeline import run_source
     from operations.billing_events import golden_ids_for
@@ -62,6 +68,12 @@ def run_event_sync(
     say = progress or (lambda message: None)
     run = EventSyncRun(correlation_id, billing_customer_ids)
     started = time.perf_counter()
+    if events:
+        store = OpsStore.for_warehouse(warehouse)
+        try:
+            store.record_events(events, correlation_id, run_id)
+        finally:
+            store.close()
     if ingest:
         say("ingesting billing changes ...")
         config = (connections or {}).get("billing")
@@ -88,4 +100,42 @@ def run_event_sync(
     )
     run.seconds["sync"] = time.perf_counter() - step
     run.seconds["total"] = time.perf_counter() - started
+    if events:
+        check_sla(warehouse, events, run)
     return run
+
+
+def sla_seconds() -> float:
+    """The business SLA of synchronization latency (event created -> written downstream)."""
+    return float(os.environ.get(SLA_ENV, "60"))
+
+
+def check_sla(warehouse: Warehouse, events: list[dict[str, Any]], run: EventSyncRun) -> None:
+    """Late events raise an `sla_breach` alert naming their customers; a batch on time resolves it."""
+    from operations.alerts import Alert, raise_alert, resolve_alerts
+
+    limit = sla_seconds()
+    finished = time.time()
+    late = [e for e in events if finished - e["created"] > limit]
+    store = OpsStore.for_warehouse(warehouse)
+    try:
+        if not late:
+            resolve_alerts(store, "sla_breach", ["event_sync"])
+            return
+        worst = max(finished - e["created"] for e in late)
+        raise_alert(
+            store,
+            Alert(
+                kind="sla_breach",
+                subject="event_sync",
+                severity="warning",
+                message=(
+                    f"{len(late)} of {len(events)} billing event(s) took longer than the {limit:.0f} s SLA "
+                    f"to reach the ERP and support (worst {worst:.0f} s; correlation {run.correlation_id})"
+                ),
+                customers=tuple(run.golden_customers),
+                occurred_at=datetime.fromtimestamp(min(e["created"] for e in late) + limit, UTC),
+            ),
+        )
+    finally:
+        store.close()

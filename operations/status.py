@@ -1,5 +1,5 @@
 """The state of the syncs at a glance: does each system answer, what waits in the DLQ and in intents,
-the ledger by status, the last run of each sync, open alerts."""
+the ledger by status, the last run of each sync, open alerts, the KPIs of the last day."""
 
 from __future__ import annotations
 
@@ -62,8 +62,11 @@ def collect_status(warehouse: Warehouse | None = None, connections: dict | None 
                 "dlq_open": sum(dlq_open.get(n, 0) for n in names),
                 "intents": sum(pending.get(n, 0) for n in names),
             }
+        from operations.kpis import measure_kpis
+
         return {
             "ops_store": store.describe(),
+            "kpis": [k.__dict__ for k in measure_kpis(warehouse, record=False)],
             "systems": systems,
             "ledger": by_status,
             "last_runs": last_runs,

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from reverse_etl.state import OpsStore, alerts, dlq, ledger
+from reverse_etl.state import OpsStore, alerts, dlq, events, ledger
 from reverse_etl.syncs import SYNCS
 from warehouse import Warehouse
 
@@ -40,6 +40,12 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
             ledger.c.run_id == identifier,
             ledger.c.record_key == identifier,
         )
+        with store.engine.connect() as con:  # an event of a batch: the batch's correlation id
+            batch = con.execute(
+                sa.select(events.c.correlation_id).where(events.c.event_id == identifier)
+            ).scalar()
+        if batch:
+            condition = sa.or_(condition, ledger.c.correlation_id == batch)
         pairs: set[tuple[str, str]] = set()
         if identifier.startswith("GC"):
             pairs = _records_of_customer(warehouse, identifier)
@@ -83,7 +89,26 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
                             "detail": f"{row['failures']} failed run(s), next attempt {row['next_attempt_at']}: {row['reason']}",
                         }
                     )
-            runs = {s["detail"].split("correlation ")[-1].split(",")[0] for s in steps}
+            correlations = {s["detail"].split("correlation ")[-1].split(",")[0] for s in steps}
+            for row in con.execute(
+                sa.select(events).where(
+                    sa.or_(
+                        events.c.event_id == identifier,
+                        events.c.correlation_id.in_([*correlations, identifier]),
+                    )
+                )
+            ).mappings():
+                steps.append(
+                    {
+                        "at": row["created_at"],
+                        "step": f"billing event {row['event_type']}",
+                        "system": "billing",
+                        "record": row["billing_customer_id"] or "",
+                        "status": "created",
+                        "detail": f"{row['event_id']}; handed to run {row['run_id'] or '-'} at {row['received_at']}",
+                    }
+                )
+            runs = correlations
             for row in con.execute(
                 sa.select(alerts).where(alerts.c.run_id.in_(list(runs) + [identifier]))
             ).mappings():

@@ -50,7 +50,11 @@ def snapshot_path(warehouse: Warehouse) -> Path:
 
 
 def read_desired(warehouse: Warehouse, model: str) -> tuple[pd.DataFrame, str]:
-    sql = f"select * from marts.{model}"
+    return read_published(warehouse, f"select * from marts.{model}", model=f"marts.{model}")
+
+
+def read_published(warehouse: Warehouse, sql: str, *, model: str = "the model") -> tuple[pd.DataFrame, str]:
+    """Run a query on what the last build published (DuckDB: the read-only copy, never the live file)."""
     if warehouse.kind != "duckdb":
         return warehouse.read_frame(sql), warehouse.describe()
     import duckdb
@@ -64,7 +68,7 @@ def read_desired(warehouse: Warehouse, model: str) -> tuple[pd.DataFrame, str]:
         with duckdb.connect(str(path), read_only=True) as con:
             return con.execute(sql).df(), str(path)
     except duckdb.CatalogException as exc:
-        raise OutboundUnavailable(f"marts.{model} is not built in {path}: run `syncline transform`") from exc
+        raise OutboundUnavailable(f"{model} is not built in {path}: run `syncline transform`") from exc
     except duckdb.IOException as exc:
         raise OutboundUnavailable(
             f"{path} is locked by a writer and no read-only copy is published yet: "

@@ -19,6 +19,9 @@ Tables (one concern each):
 - `quarantine`: rows caught before sending (invalid), with the rule; replaced on every run of a sync.
 - `alerts`: what went wrong (run failures, blocking checks, DLQ growth, SLA breaches), for the alert
   sink and the mean time to detect / resolve (`operations/alerts.py`).
+- `events`: the billing events handed to targeted runs (vendor timestamp, correlation id): the start
+  of the synchronization latency KPI and of `syncline trace EVENT_ID`.
+- `kpi_history`: every KPI measurement (`operations/kpis.py`), for trends.
 """
 
 from __future__ import annotations
@@ -126,6 +129,8 @@ alerts = sa.Table(
     metadata,
     sa.Column("alert_id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
+    # when the condition began (the failed run's end, the oldest dead letter, the late event): time to detect
+    sa.Column("occurred_at", sa.DateTime(timezone=True)),
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("occurrences", sa.Integer, nullable=False),
     sa.Column("kind", sa.String, nullable=False),  # run_failure | check_failure | dlq_growth | sla_breach
@@ -138,9 +143,37 @@ alerts = sa.Table(
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
 )
 
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("event_id", sa.String, primary_key=True),
+    sa.Column("event_type", sa.String, nullable=False),
+    sa.Column("billing_customer_id", sa.String),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),  # the vendor's timestamp
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),  # handed to a targeted run
+    sa.Column("correlation_id", sa.String, nullable=False),  # the run's correlation id (ledger rows)
+    sa.Column("run_id", sa.String),
+)
+
+kpi_history = sa.Table(
+    "kpi_history",
+    metadata,
+    sa.Column("measured_at", sa.DateTime(timezone=True), primary_key=True),
+    sa.Column("kpi", sa.String, primary_key=True),
+    sa.Column("scope", sa.String, primary_key=True),  # "all", a sync, a journey, a system
+    sa.Column("value", sa.Float),
+    sa.Column("unit", sa.String, nullable=False),
+    sa.Column("sample_size", sa.Integer),
+)
+
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands timestamps back naive: they were written in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def dlq_backoff_s(failures: int) -> float:
@@ -210,6 +243,17 @@ def _sqlite_engine(dsn: str) -> sa.Engine:
     return engine
 
 
+def _add_missing_columns(con: sa.Connection) -> None:
+    """A store made by an earlier version gains the nullable columns added since (no data rewrite)."""
+    inspector = sa.inspect(con)
+    for table in metadata.tables.values():
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=SCHEMA)}
+        for column in table.columns:
+            if column.name not in present and column.nullable:
+                kind = column.type.compile(dialect=con.dialect)
+                con.execute(sa.text(f"alter table {SCHEMA}.{table.name} add column {column.name} {kind}"))
+
+
 class OpsStore:
     """The ops schema: open once per run; every method is one short transaction."""
 
@@ -236,6 +280,7 @@ class OpsStore:
             if not self.is_sqlite:
                 con.execute(sa.text(f"create schema if not exists {SCHEMA}"))
             metadata.create_all(con)
+            _add_missing_columns(con)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -434,6 +479,28 @@ class OpsStore:
             ]
 
     # -- quarantine --------------------------------------------------------------------------------
+    # -- events ------------------------------------------------------------------------------------
+    def record_events(self, refs: Iterable[dict[str, Any]], correlation_id: str, run_id: str | None) -> None:
+        """Billing events handed to a targeted run; a replayed event keeps its first record."""
+        stamp = now()
+        rows = [
+            {
+                "event_id": ref["id"],
+                "event_type": ref["type"],
+                "billing_customer_id": ref.get("customer"),
+                "created_at": datetime.fromtimestamp(ref["created"], UTC),
+                "received_at": stamp,
+                "correlation_id": correlation_id,
+                "run_id": run_id,
+            }
+            for ref in refs
+        ]
+        if rows:
+            with self.transaction() as con:
+                con.execute(
+                    self._insert()(events).values(rows).on_conflict_do_nothing(index_elements=["event_id"])
+                )
+
     def replace_quarantine(self, sync_name: str, rows: list[dict[str, Any]]) -> None:
         with self.transaction() as con:
             con.execute(sa.delete(quarantine).where(quarantine.c.sync_name == sync_name))

@@ -14,6 +14,7 @@ from ingestion.config import SYSTEMS, source_config
 from ingestion.http import set_correlation_id
 from ingestion.pipeline import dataset_name, fewer_gc_passes, make_pipeline
 from ingestion.sources import load_source
+from orchestration.freshness import freshness_policy
 from warehouse import Warehouse
 
 WAREHOUSE_WRITER_POOL = "warehouse_writer"
@@ -33,6 +34,7 @@ class SynclineDltTranslator(DagsterDltTranslator):
             kinds={"dlt", self.warehouse_kind},
             deps=[],
             description=f"{self.system} `{data.resource.name}` loaded by dlt into {dataset_name(self.system)}.{data.resource.name}",
+            freshness_policy=freshness_policy(),
         )
 
 

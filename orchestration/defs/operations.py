@@ -22,6 +22,7 @@ and Zendesk's incremental export) and the nightly reconciliation.
 import hashlib
 import json
 import os
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -34,9 +35,20 @@ DLQ_SENSOR_INTERVAL_S = int(os.environ.get("SYNCLINE_DLQ_SENSOR_INTERVAL_S", "30
 MAX_EVENTS_PER_RUN = 1_000
 
 
+class BillingEvent(dg.Config):
+    id: str
+    type: str
+    created: int  # the vendor's timestamp (epoch seconds): the start of the latency KPI
+    customer: str | None = None
+
+
 class BillingEventSyncConfig(dg.Config):
     billing_customer_ids: list[str]
-    event_ids: list[str]
+    events: list[BillingEvent]
+
+    @property
+    def event_ids(self) -> list[str]:
+        return [e.id for e in self.events]
 
 
 @dg.op(
@@ -53,6 +65,8 @@ def sync_billing_changes(context: dg.OpExecutionContext, config: BillingEventSyn
         correlation_id=correlation_id,
         source_event=",".join(config.event_ids)[:500],
         progress=context.log.info,
+        events=[e.model_dump() for e in config.events],
+        run_id=context.run.run_id,
     )
     for result in run.results:
         context.log_event(
@@ -103,7 +117,7 @@ def billing_events_sensor(context: dg.SensorEvaluationContext, billing: BillingD
         run_config={
             "ops": {
                 "sync_billing_changes": {
-                    "config": {"billing_customer_ids": customers, "event_ids": batch.ids}
+                    "config": {"billing_customer_ids": customers, "events": batch.refs()}
                 }
             }
         },
@@ -149,13 +163,19 @@ def dlq_replay_sensor(context: dg.SensorEvaluationContext):
         open_entries = store.open_dlq()
         threshold = int(os.environ.get("SYNCLINE_DLQ_ALERT_THRESHOLD", "10"))
         if len(open_entries) > threshold:
+            # the queue crossed the threshold when its (threshold + 1)-th oldest entry failed
+            crossed = sorted(e.first_failed_at for e in open_entries)[threshold]
             raise_alert(
                 store,
                 Alert(
                     kind="dlq_growth",
                     subject="dlq",
                     severity="warning",
-                    message=f"{len(open_entries)} records in the dead-letter queue (threshold {threshold})",
+                    message=(
+                        f"{len(open_entries)} records in the dead-letter queue (threshold {threshold}): "
+                        + ", ".join(f"{e.sync_name}/{e.record_key}" for e in open_entries[:10])
+                    ),
+                    occurred_at=crossed,
                 ),
             )
         elif not open_entries:
@@ -198,6 +218,7 @@ def run_failure_alert(context: dg.RunFailureSensorContext) -> None:
                 subject=context.dagster_run.job_name,
                 message=message[:1000],
                 run_id=context.dagster_run.run_id,
+                occurred_at=datetime.fromtimestamp(context.failure_event.timestamp, UTC),
             ),
         )
     finally:

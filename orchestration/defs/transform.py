@@ -19,6 +19,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtP
 
 from orchestration.dbt_events import DbtEventMapper, load_manifest
 from orchestration.defs.ingestion import WAREHOUSE_WRITER_POOL
+from orchestration.freshness import GOLDEN_MODELS, freshness_policy
 from orchestration.tags import FULL_REFRESH_TAG
 from transform.dbt_cli import POST_IDENTITY_SELECTION, PRE_IDENTITY_SELECTION, PROJECT_DIR, apply_dbt_env
 from transform.dbt_session import DbtBuildFailed, DbtSession
@@ -39,6 +40,14 @@ class SynclineDbtTranslator(DagsterDbtTranslator):
             return "reference"
         fqn = dbt_resource_props.get("fqn", [])
         return fqn[1] if len(fqn) > 2 else "dbt"  # staging | intermediate | marts
+
+    def get_asset_spec(
+        self, manifest: Mapping[str, Any], unique_id: str, project: DbtProject | None
+    ) -> dg.AssetSpec:
+        spec = super().get_asset_spec(manifest, unique_id, project)
+        if manifest["nodes"].get(unique_id, {}).get("name") in GOLDEN_MODELS:
+            return spec.replace_attributes(freshness_policy=freshness_policy())
+        return spec
 
 
 TRANSLATOR = SynclineDbtTranslator(

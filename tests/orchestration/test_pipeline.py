@@ -27,6 +27,16 @@ def test_full_pipeline_job_end_to_end(code_location_env, fresh_sandbox) -> None:
     ):
         assert key in materialized
 
+    # the KPIs after the syncs: numeric metadata the UI plots
+    kpis = next(
+        e.materialization.metadata
+        for e in result.get_asset_materialization_events()
+        if e.asset_key.to_user_string() == "operations/kpis"
+    )
+    for label in ("support_entitlement_accuracy", "failed_transaction_rate", "duplicate_customer_record_rate"):
+        assert 0 <= kpis[label].value <= 1, label
+    assert kpis["manual_reconciliation_volume"].value >= 0 and "| KPI |" in kpis["kpis"].value
+
     evaluations = result.get_asset_check_evaluations()
     gates = {e.asset_key.to_user_string(): e for e in evaluations if e.check_name == "pandera_gate"}
     assert set(gates) >= {"marts/golden_customers", "marts/golden_contracts", "marts/sync_erp_customers"}

@@ -4,6 +4,7 @@ DLQ and the DLQ sensor recovers it without duplicates; schedules and sensors eva
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -36,14 +37,14 @@ def test_the_sensor_cursor_loses_and_repeats_no_event_and_batches_bursts(retl: R
     retl.admin.simulate(6, kinds=["upgrade", "downgrade", "payment"], seed=1)
     burst, cursor = tick(retl, cursor)
     assert isinstance(burst, dg.RunRequest)  # one run for the whole burst
-    handed = burst.run_config["ops"]["sync_billing_changes"]["config"]["event_ids"]
+    handed = [e["id"] for e in burst.run_config["ops"]["sync_billing_changes"]["config"]["events"]]
     assert burst.run_key == cursor == handed[-1] and burst.tags["syncline/correlation_id"] == handed[0]
     # a restarted daemon resumes from the stored cursor: nothing new, nothing repeated
     again, same = tick(retl, cursor)
     assert isinstance(again, dg.SkipReason) and same == cursor
     retl.admin.simulate(3, kinds=["upgrade"], seed=2)
     later, cursor = tick(retl, cursor)
-    handed += later.run_config["ops"]["sync_billing_changes"]["config"]["event_ids"]
+    handed += [e["id"] for e in later.run_config["ops"]["sync_billing_changes"]["config"]["events"]]
     # exactly the events after the start, each once, in order
     from operations.billing_events import billing_client, events_after
 
@@ -76,12 +77,14 @@ def test_an_upgrade_reaches_support_with_its_event_id_and_an_erp_outage_is_recov
     seq = retl.last_request_seq()
 
     retl.admin.set_faults("erp", outage=True)  # the ERP is down when the change arrives
+    monkeypatch.setenv("SYNCLINE_SYNC_SLA_S", "0")  # every event is late: the SLA alert must fire
     run = run_event_sync(
         config["billing_customer_ids"],
         correlation_id=event_id,
-        source_event=",".join(config["event_ids"]),
+        source_event=",".join(e["id"] for e in config["events"]),
         warehouse=own_warehouse,
         connections=retl.connections,
+        events=config["events"],
     )
     assert run.golden_customers
     results = {r.sync: r for r in run.results}
@@ -92,6 +95,8 @@ def test_an_upgrade_reaches_support_with_its_event_id_and_an_erp_outage_is_recov
     assert rows and all(r["source_event"] for r in rows)
     support_writes = [w for w in retl.writes("support", since=seq)]
     assert support_writes and {w["correlation_id"] for w in support_writes} == {event_id}
+
+    assert_kpis_and_trace(own_warehouse, config["events"], run.golden_customers)
 
     erp_parked = [r for r in rows if r["destination"] == "erp"]
     if not erp_parked:
@@ -117,6 +122,37 @@ def test_an_upgrade_reaches_support_with_its_event_id_and_an_erp_outage_is_recov
     assert_no_duplicates(retl)
 
 
+def assert_kpis_and_trace(warehouse: Warehouse, events: list[dict], golden_customers: list[str]) -> None:
+    """The event is on record, its latency is measured, the late event raised an SLA alert naming its
+    customers, and `trace` of the event shows the event and its writes."""
+    import time
+
+    from operations.alerts import open_alerts
+    from operations.kpis import measure_kpis
+    from operations.trace import trace
+    from reverse_etl.state import OpsStore
+
+    store = OpsStore.for_warehouse(warehouse)
+    try:
+        alerts = [a for a in open_alerts(store) if a["kind"] == "sla_breach"]
+    finally:
+        store.close()
+    assert len(alerts) == 1 and set(json.loads(alerts[0]["customers"])) == set(golden_customers)
+    kpis = {(k.kpi, k.scope): k for k in measure_kpis(warehouse)}
+    latency = kpis[("sync_latency_p95", "sync:support_organizations")]
+    oldest = min(e["created"] for e in events)
+    assert 0 < latency.value <= time.time() - oldest + 1 and latency.sample_size == len(events)
+    assert ("sync_latency_p50", "journey:subscription_change") in kpis
+    assert 0 <= kpis[("failed_transaction_rate", "all")].value <= 1
+    for kpi in ("support_entitlement_accuracy", "invoice_exception_rate", "duplicate_customer_record_rate"):
+        assert 0 <= kpis[(kpi, "all")].value <= 1, kpi
+    assert kpis[("manual_reconciliation_volume", "all")].value >= 0
+    assert kpis[("mean_time_to_detect", "all")].value >= 0
+    steps = trace(events[-1]["id"], warehouse)
+    assert any(s["step"].startswith("billing event customer.subscription") for s in steps)
+    assert any(s["system"] == "support" and s["status"] in ("created", "updated") for s in steps)
+
+
 def test_schedules_and_sensors_evaluate_and_their_run_config_is_valid() -> None:
     from orchestration.definitions import defs
 
@@ -139,7 +175,12 @@ def test_schedules_and_sensors_evaluate_and_their_run_config_is_valid() -> None:
         {
             "ops": {
                 "sync_billing_changes": {
-                    "config": {"billing_customer_ids": ["cus_1"], "event_ids": ["evt_1"]}
+                    "config": {
+                        "billing_customer_ids": ["cus_1"],
+                        "events": [
+                            {"id": "evt_1", "type": "invoice.paid", "created": 1, "customer": "cus_1"}
+                        ],
+                    }
                 }
             }
         },
