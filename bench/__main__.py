@@ -1,4 +1,4 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|reverse_etl]`: JSON lines.
+"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|reverse_etl|operations]`: JSON lines.
 
 The people/company matcher bench on generated or FEBRL data is separate: `bench/bench_matcher.py`.
 """
@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import argparse
 
-from bench import identity_bench, ingestion_bench, reverse_etl_bench, sandbox_bench, transform_bench
+from bench import (
+    identity_bench,
+    ingestion_bench,
+    operations_bench,
+    reverse_etl_bench,
+    sandbox_bench,
+    transform_bench,
+)
 from bench.common import emit
 
 
@@ -17,7 +24,7 @@ def main() -> None:
         "--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)"
     )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    benches = ["sandbox", "ingestion", "transform", "identity", "reverse_etl"]
+    benches = ["sandbox", "ingestion", "transform", "identity", "reverse_etl", "operations"]
     parser.add_argument("--only", choices=benches, action="append")
     args = parser.parse_args()
     only = set(args.only or benches)
@@ -49,6 +56,8 @@ def main() -> None:
             identity_bench.run(scale)
     if "reverse_etl" in only:
         reverse_etl_bench.run(first_sync=100_000 if args.large else args.scale)
+    if "operations" in only:
+        operations_bench.run(min(args.scale, 1_000))  # B6/B8 at the demo's scale
 
 
 if __name__ == "__main__":

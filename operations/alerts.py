@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 import sqlalchemy as sa
@@ -28,7 +29,7 @@ UI_URL_ENV = "SYNCLINE_DAGSTER_UI_URL"
 
 @dataclass(frozen=True)
 class Alert:
-    kind: str  # run_failure | check_failure | dlq_growth | sla_breach
+    kind: str  # run_failure | check_failure | dlq_growth | sla_breach | outage
     subject: str
     message: str
     severity: str = "error"
@@ -86,6 +87,36 @@ def raise_alert(store: OpsStore, alert: Alert) -> bool:
     log.error(alert.text())
     _post_webhook(alert)
     return True
+
+
+def alert_outages(
+    store: OpsStore, results: Iterable[Any], *, run_id: str | None = None, customers: Iterable[str] = ()
+) -> list[str]:
+    """A sync whose destination's circuit opened left work queued: one open `outage` alert per
+    destination (the DLQ sensor catches up and resolves it once the destination answers).
+    Returns the destinations alerted."""
+    from reverse_etl.syncs import SYNCS
+
+    down: list[str] = []
+    for result in results:
+        if not result.circuit_open:
+            continue
+        destination = SYNCS[result.sync].destination
+        down.append(destination)
+        raise_alert(
+            store,
+            Alert(
+                kind="outage",
+                subject=destination,
+                message=(
+                    f"{destination} stopped answering during {result.sync}: {result.counts['queued']} record(s) "
+                    f"queued, {result.counts['transient']} dead-lettered; they are sent once it answers again"
+                ),
+                customers=tuple(customers),
+                run_id=run_id,
+            ),
+        )
+    return down
 
 
 def resolve_alerts(store: OpsStore, kind: str, subjects: Iterable[str] | None = None) -> int:

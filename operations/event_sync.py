@@ -21,6 +21,16 @@ from reverse_etl.state import OpsStore
 from warehouse import Warehouse
 
 EVENT_SYNCS = ("erp_customers", "erp_invoices", "support_organizations")
+EVENT_SYNC_MODELS = ["sync_erp_customers", "sync_erp_invoices", "sync_support_organizations"]
+# events that can create, rename or merge customers: identity must run (full transform)
+IDENTITY_EVENTS = ("customer.created", "customer.updated", "customer.deleted")
+
+
+def needs_identity(events: list[dict[str, Any]] | None) -> bool:
+    """Without the events (a replay by customer) the safe answer is yes."""
+    return events is None or any(e["type"] in IDENTITY_EVENTS for e in events)
+
+
 SLA_ENV = "SYNCLINE_SYNC_SLA_S"
 
 
@@ -62,7 +72,8 @@ def run_event_sync(
     from ingestion.pipeline import run_source
     from operations.billing_events import golden_ids_for
     from reverse_etl.runner import run_syncs
-    from transform.build import transform
+    from transform.build import targeted_transform, transform
+    from transform.dbt_cli import downstream_of_source_into
 
     warehouse = warehouse or Warehouse.from_env()
     say = progress or (lambda message: None)
@@ -80,8 +91,12 @@ def run_event_sync(
         run_source("billing", warehouse=warehouse, config=config, correlation_id=correlation_id)
         run.seconds["ingest"] = time.perf_counter() - started
         step = time.perf_counter()
-        say("rebuilding the models ...")
-        transform(warehouse)
+        if needs_identity(events):
+            say("rebuilding the models (customers changed: identity included) ...")
+            transform(warehouse)
+        else:
+            say("rebuilding the models billing feeds into the syncs ...")
+            targeted_transform(warehouse, downstream_of_source_into("raw_billing", EVENT_SYNC_MODELS))
         run.seconds["transform"] = time.perf_counter() - step
     golden = golden_ids_for(warehouse, billing_customer_ids)
     run.golden_customers = sorted(set(golden.values()))
@@ -100,6 +115,13 @@ def run_event_sync(
     )
     run.seconds["sync"] = time.perf_counter() - step
     run.seconds["total"] = time.perf_counter() - started
+    from operations.alerts import alert_outages
+
+    store = OpsStore.for_warehouse(warehouse)
+    try:
+        alert_outages(store, run.results, run_id=run_id, customers=run.golden_customers)
+    finally:
+        store.close()
     if events:
         check_sla(warehouse, events, run)
     return run

@@ -17,7 +17,7 @@ Tables (one concern each):
   status, HTTP status, attempts, latency, error class and message, destination id).
 - `dlq`: records the destination rejected, or that kept failing: retried on every later run.
 - `quarantine`: rows caught before sending (invalid), with the rule; replaced on every run of a sync.
-- `alerts`: what went wrong (run failures, blocking checks, DLQ growth, SLA breaches), for the alert
+- `alerts`: what went wrong (run failures, blocking checks, DLQ growth, SLA breaches, outages), for the alert
   sink and the mean time to detect / resolve (`operations/alerts.py`).
 - `events`: the billing events handed to targeted runs (vendor timestamp, correlation id): the start
   of the synchronization latency KPI and of `syncline trace EVENT_ID`.
@@ -133,7 +133,9 @@ alerts = sa.Table(
     sa.Column("occurred_at", sa.DateTime(timezone=True)),
     sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("occurrences", sa.Integer, nullable=False),
-    sa.Column("kind", sa.String, nullable=False),  # run_failure | check_failure | dlq_growth | sla_breach
+    sa.Column(
+        "kind", sa.String, nullable=False
+    ),  # run_failure | check_failure | dlq_growth | sla_breach | outage
     sa.Column("subject", sa.String, nullable=False),  # what failed (job, check, sync)
     sa.Column("severity", sa.String, nullable=False),
     sa.Column("message", sa.Text, nullable=False),

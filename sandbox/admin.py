@@ -82,7 +82,11 @@ def admin_routes(sb: Sandbox, vendor: Vendor) -> list[Route]:
     async def simulate_route(request: Request) -> Response:
         params = await body(request)
         result = simulate(
-            sb, int(params.get("changes", 10)), seed=params.get("seed"), kinds=params.get("kinds")
+            sb,
+            int(params.get("changes", 10)),
+            seed=params.get("seed"),
+            kinds=params.get("kinds"),
+            at_wall_clock=bool(params.get("at_wall_clock", False)),
         )
         return JSONResponse(result)
 

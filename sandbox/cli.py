@@ -65,11 +65,14 @@ def simulate(
     changes: int = typer.Option(10, help="Number of business changes to apply."),
     seed: int | None = typer.Option(None, help="Seed for this batch (default: derived from the run number)."),
     kind: list[str] = typer.Option(None, help="Restrict to these kinds (repeatable)."),
+    at_wall_clock: bool = typer.Option(
+        False, help="Happen now (wall clock) instead of 1-15 simulated minutes apart: for latency checks."
+    ),
 ) -> None:
     """Apply upgrades, renewals, cancellations, new customers, ... to the running sandbox."""
     from sandbox.client import SandboxAdmin
 
-    result = SandboxAdmin().simulate(changes, seed=seed, kinds=kind or None)
+    result = SandboxAdmin().simulate(changes, seed=seed, kinds=kind or None, at_wall_clock=at_wall_clock)
     table = Table("kind", "count", title=f"Simulation run {result['run']}")
     for name, count in sorted(result["kinds"].items()):
         table.add_row(name, str(count))

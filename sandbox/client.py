@@ -35,8 +35,17 @@ class SandboxAdmin:
     def reset(self) -> dict:
         return self._call("POST", "billing", "reset")
 
-    def simulate(self, changes: int, *, seed: int | None = None, kinds: list[str] | None = None) -> dict:
+    def simulate(
+        self,
+        changes: int,
+        *,
+        seed: int | None = None,
+        kinds: list[str] | None = None,
+        at_wall_clock: bool = False,
+    ) -> dict:
         body: dict[str, Any] = {"changes": changes}
+        if at_wall_clock:
+            body["at_wall_clock"] = True
         if seed is not None:
             body["seed"] = seed
         if kinds:

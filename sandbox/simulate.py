@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 from typing import TYPE_CHECKING, Any
 
 from sandbox.world import _Names, fakers_for, make_contracts, make_customer, make_invoices
@@ -27,8 +28,16 @@ def new_customer(sb: Sandbox, rng: random.Random) -> list[dict]:
 
 
 def simulate(
-    sb: Sandbox, changes: int, *, seed: int | None = None, kinds: list[str] | None = None
+    sb: Sandbox,
+    changes: int,
+    *,
+    seed: int | None = None,
+    kinds: list[str] | None = None,
+    at_wall_clock: bool = False,
 ) -> dict[str, Any]:
+    """Apply `changes` random business changes. Each one advances the simulated clock 1-15 minutes,
+    or, `at_wall_clock`, moves it to the wall clock (never backwards): the changes happen now, so the
+    vendors' timestamps (Stripe event `created`) measure real latency downstream."""
     run = sb.store.next_seq("simulation")
     rng = random.Random(seed if seed is not None else f"{sb.settings.seed}:simulation:{run}")
     available: dict[str, Any] = {"new_customer": lambda r: new_customer(sb, r)}
@@ -43,7 +52,8 @@ def simulate(
     applied: list[dict] = []
     counts: dict[str, int] = {}
     for _ in range(changes):
-        sb.advance(rng.randint(60, 900))
+        step = rng.randint(60, 900)  # drawn either way: a seed gives the same changes in both modes
+        sb.advance(max(0, int(time.time()) - sb.now()) if at_wall_clock else step)
         kind = rng.choice(pool)
         result = available[kind](rng)
         counts[kind] = counts.get(kind, 0) + 1

@@ -12,7 +12,7 @@ from transform.identity_step import IdentityRun, resolve_identities
 from transform.publish import publish_read_copy
 from warehouse import Warehouse
 
-__all__ = ["DbtBuildFailed", "TransformRun", "transform"]
+__all__ = ["DbtBuildFailed", "TransformRun", "targeted_transform", "transform"]
 
 
 @dataclass
@@ -52,6 +52,24 @@ def transform(
         published = publish_read_copy(warehouse)
         run.published = str(published) if published else None
         run.seconds["publish"] = time.perf_counter() - started
+    return run
+
+
+def targeted_transform(
+    warehouse: Warehouse, select: list[str], *, progress: Callable[[str], None] | None = None
+) -> TransformRun:
+    """Only the selected models (with their tests), no identity step, then publish: the event path's
+    rebuild when the change cannot create or merge customers (identity stays as the last full build
+    left it). The hourly pipeline rebuilds everything."""
+    say = progress or (lambda message: None)
+    dbt = DbtSession(warehouse, progress=say)
+    run = TransformRun(seconds=dbt.seconds, node_seconds=dbt.node_seconds)
+    dbt.parse()
+    _merge(run.dbt_results, dbt.build("dbt targeted", select))
+    started = time.perf_counter()
+    published = publish_read_copy(warehouse)
+    run.published = str(published) if published else None
+    run.seconds["publish"] = time.perf_counter() - started
     return run
 
 

@@ -13,6 +13,13 @@ PRE_IDENTITY_SELECTION = ["path:seeds", "path:models/staging", "path:models/inte
 POST_IDENTITY_SELECTION = ["path:models/marts"]
 
 
+def downstream_of_source_into(source: str, models: list[str]) -> list[str]:
+    """dbt selectors for the models between a raw source and the given models (and no others): what a
+    change in that source can alter in them. `source:raw_billing+,+sync_erp_invoices` is the
+    intersection of "downstream of the source" and "upstream of the model"."""
+    return [f"source:{source}+,+{model}" for model in models]
+
+
 def dbt_env(warehouse: Warehouse) -> dict[str, str]:
     """Environment for dbt's profile (profiles.yml reads these): absolute DuckDB path or PG parts."""
     env = {

@@ -8,8 +8,10 @@
 - `billing_event_sync` (in-process executor: no per-step subprocess): billing ingestion -> incremental
   transform -> the syncs for the golden customers the events touch (`operations/event_sync.py`).
 - `dlq_replay_sensor` requests a `dlq_replay` run for dead-lettered records whose backoff has passed,
-  once their destination answers again; it raises a `dlq_growth` alert when the queue grows past
-  `SYNCLINE_DLQ_ALERT_THRESHOLD` (default 10) and resolves it when the queue drains.
+  once their destination answers again, and for the syncs an outage left with queued work (an open
+  `outage` alert, raised when a destination's circuit opens; resolved when the catch-up succeeds).
+  It raises a `dlq_growth` alert when the queue grows past `SYNCLINE_DLQ_ALERT_THRESHOLD` (default
+  10) and resolves it when the queue drains.
 - `run_failure_alert` records every failed run (a blocking check failure fails its run too) as an
   alert with a link to the run; `run_success_resolves_alerts` closes the job's alert when it succeeds.
 
@@ -127,17 +129,38 @@ def billing_events_sensor(context: dg.SensorEvaluationContext, billing: BillingD
 
 class DlqReplayConfig(dg.Config):
     dlq_ids: list[int]
+    catch_up_syncs: list[str] = []  # syncs whose destination was down: their queued work is resent
 
 
-@dg.op(description="Send due dead-lettered records again (their current desired state).")
+@dg.op(
+    description="Send due dead-lettered records again (their current desired state), then the work an "
+    "outage left queued; resolves the outage alert of a destination that took it."
+)
 def replay_dead_letters(context: dg.OpExecutionContext, config: DlqReplayConfig) -> None:
+    from operations.alerts import alert_outages, resolve_alerts
     from orchestration.defs.reverse_etl import sync_metadata
-    from reverse_etl.runner import replay_dlq
+    from reverse_etl.runner import replay_dlq, run_syncs
+    from reverse_etl.state import OpsStore
+    from reverse_etl.syncs import SYNCS
+    from warehouse import Warehouse
 
-    for result in replay_dlq(ids=config.dlq_ids, correlation_id=f"dlq_{context.run.run_id}"):
+    correlation_id = f"dlq_{context.run.run_id}"
+    results = replay_dlq(ids=config.dlq_ids, correlation_id=correlation_id) if config.dlq_ids else []
+    if config.catch_up_syncs:
+        results += run_syncs(config.catch_up_syncs, correlation_id=correlation_id)
+    for result in results:
         context.log_event(
             dg.AssetMaterialization(asset_key=["reverse_etl", result.sync], metadata=sync_metadata(result))
         )
+    store = OpsStore.for_warehouse(Warehouse.from_env())
+    try:
+        still_down = set(alert_outages(store, results, run_id=context.run.run_id))
+        recovered = {SYNCS[name].destination for name in config.catch_up_syncs} - still_down
+        resolve_alerts(store, "outage", recovered)
+    finally:
+        store.close()
+    if still_down:
+        context.log.warning(f"still not answering: {sorted(still_down)}; the sensor tries again later")
 
 
 @dg.job(executor_def=dg.in_process_executor, description="Replay dead-lettered records (dlq_replay_sensor).")
@@ -149,10 +172,11 @@ def dlq_replay() -> None:
     job=dlq_replay,
     minimum_interval_seconds=DLQ_SENSOR_INTERVAL_S,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Replays dead-lettered records once their backoff passed and their destination answers.",
+    description="Replays dead-lettered records once their backoff passed and their destination answers, "
+    "and catches up the work an outage left queued; alerts when the DLQ grows.",
 )
 def dlq_replay_sensor(context: dg.SensorEvaluationContext):
-    from operations.alerts import Alert, raise_alert, resolve_alerts
+    from operations.alerts import Alert, open_alerts, raise_alert, resolve_alerts
     from reverse_etl.destinations import probe
     from reverse_etl.state import OpsStore
     from reverse_etl.syncs import SYNCS
@@ -181,20 +205,37 @@ def dlq_replay_sensor(context: dg.SensorEvaluationContext):
         elif not open_entries:
             resolve_alerts(store, "dlq_growth")
         due = store.open_dlq(due_only=True)
+        outages = [a for a in open_alerts(store) if a["kind"] == "outage"]
     finally:
         store.close()
-    if not due:
-        return dg.SkipReason(f"{len(open_entries)} open DLQ record(s), none due")
-    healthy = {s.destination for s in SYNCS.values() if probe(s.destination)}
-    ready = [e for e in due if SYNCS[e.sync_name].destination in healthy]
-    if not ready:
-        return dg.SkipReason("due DLQ records wait for their destination to answer again")
+    waiting = {SYNCS[e.sync_name].destination for e in due} | {a["subject"] for a in outages}
+    if not waiting:
+        return dg.SkipReason(f"{len(open_entries)} open DLQ record(s), none due; no outage open")
+    healthy = {system for system in waiting if probe(system)}
+    recovered = healthy & {a["subject"] for a in outages}
+    due_ids = {e.dlq_id for e in due}
+    # a destination back from an outage gets its transient dead letters now, whatever their backoff
+    ready = [
+        e
+        for e in open_entries
+        if (e.dlq_id in due_ids and SYNCS[e.sync_name].destination in healthy)
+        or (e.error_class == "transient" and SYNCS[e.sync_name].destination in recovered)
+    ]
+    catch_up = sorted(s.name for s in SYNCS.values() if s.destination in recovered)
+    if not ready and not catch_up:
+        return dg.SkipReason(f"waiting for {sorted(waiting)} to answer again")
     ids = sorted(e.dlq_id for e in ready)
-    # the same entries at the same failure count are requested once, across ticks and daemon restarts
-    key = json.dumps([[e.dlq_id, e.failures] for e in sorted(ready, key=lambda e: e.dlq_id)])
+    # the same entries at the same failure count (and the same outages) are requested once, across
+    # ticks and daemon restarts
+    key = json.dumps(
+        [
+            [[e.dlq_id, e.failures] for e in sorted(ready, key=lambda e: e.dlq_id)],
+            sorted(a["alert_id"] for a in outages),
+        ]
+    )
     return dg.RunRequest(
         run_key="dlq:" + hashlib.sha256(key.encode()).hexdigest()[:24],
-        run_config={"ops": {"replay_dead_letters": {"config": {"dlq_ids": ids}}}},
+        run_config={"ops": {"replay_dead_letters": {"config": {"dlq_ids": ids, "catch_up_syncs": catch_up}}}},
     )
 
 

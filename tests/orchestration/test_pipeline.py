@@ -33,7 +33,11 @@ def test_full_pipeline_job_end_to_end(code_location_env, fresh_sandbox) -> None:
         for e in result.get_asset_materialization_events()
         if e.asset_key.to_user_string() == "operations/kpis"
     )
-    for label in ("support_entitlement_accuracy", "failed_transaction_rate", "duplicate_customer_record_rate"):
+    for label in (
+        "support_entitlement_accuracy",
+        "failed_transaction_rate",
+        "duplicate_customer_record_rate",
+    ):
         assert 0 <= kpis[label].value <= 1, label
     assert kpis["manual_reconciliation_volume"].value >= 0 and "| KPI |" in kpis["kpis"].value
 

@@ -131,6 +131,22 @@ def test_simulate_is_deterministic_for_a_seed(fresh_sandbox: SandboxAdmin) -> No
     ]
 
 
+def test_simulate_at_wall_clock_stamps_now_and_never_moves_the_clock_back(fresh_sandbox: SandboxAdmin) -> None:
+    import time
+
+    simulated = fresh_sandbox.simulate(3, seed=5)
+    assert simulated["clock"] < time.time() - 86_400  # the seed's world lives in the past
+    before = time.time()
+    live = fresh_sandbox.simulate(3, seed=5, at_wall_clock=True)
+    assert int(before) <= live["clock"] <= time.time()
+    # the same changes as the simulated-clock run of that seed, only at another time
+    fresh_sandbox.reset()
+    again = fresh_sandbox.simulate(3, seed=5, at_wall_clock=True)
+    assert [c["id"] for c in again["changes"]] == [c["id"] for c in simulated["changes"]]
+    ahead = fresh_sandbox.advance_clock(10_000_000_000 - again["clock"])  # a clock ahead of the wall
+    assert fresh_sandbox.simulate(1, seed=6, at_wall_clock=True)["clock"] == ahead
+
+
 def test_export_truth_cli_writes_parquet(sandbox: SandboxProcess, tmp_path, monkeypatch) -> None:
     import pandas as pd
     from typer.testing import CliRunner
