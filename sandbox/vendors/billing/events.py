@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sandbox.ids import stripe_id
 from sandbox.world import DAY
 
 EVENT_WINDOW = 30 * DAY  # GET /v1/events only returns the last 30 days
@@ -96,6 +97,13 @@ def history_event_id(event_type: str, object_id: str, created: int) -> str:
     hashing each id would dominate generation time at 100k customers."""
     type_code = _base62(HISTORY_TYPES.index(event_type), 2)
     return f"evt_{object_id.split('_', 1)[1][:14]}{type_code}{_base62(created, 6)}"
+
+
+def live_event_id(seq: int) -> str:
+    """Events of one change share their `created` second, and lists order ties by id: the sequence
+    leads the id so they list in the order they happened (subscription updated, then invoice
+    created, finalized, paid). The hashed tail keeps the id looking like Stripe's."""
+    return f"evt_1{_base62(seq, 6)}{stripe_id('evt', f'live:{seq}')[5:13]}"
 
 
 class HistoryEvents:
