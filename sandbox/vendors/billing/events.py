@@ -100,10 +100,11 @@ def history_event_id(event_type: str, object_id: str, created: int) -> str:
 
 
 def live_event_id(seq: int) -> str:
-    """Events of one change share their `created` second, and lists order ties by id: the sequence
-    leads the id so they list in the order they happened (subscription updated, then invoice
-    created, finalized, paid). The hashed tail keeps the id looking like Stripe's."""
-    return f"evt_1{_base62(seq, 6)}{stripe_id('evt', f'live:{seq}')[5:13]}"
+    """Events share their `created` second (one change emits several; history ends at the clock's
+    start) and lists order ties by id. History ids start "evt_1" (their object's id); live ones
+    start "evt_2" and then the sequence, so they list after history and in the order they happened
+    (subscription updated, then invoice created, finalized, paid). A hashed tail as in Stripe's."""
+    return f"evt_2{_base62(seq, 6)}{stripe_id('evt', f'live:{seq}')[5:13]}"
 
 
 class HistoryEvents:
