@@ -349,7 +349,10 @@ def test_an_upgrade_invoices_the_prorated_difference_at_once(fresh_sandbox, http
         [line] = invoice["lines"]["data"]
         seats = sub["items"]["data"][0]["quantity"]
         assert line["proration"] is True and line["type"] == "invoiceitem"
-        assert line["description"].startswith("Remaining time on ")
+        assert (
+            line["description"].startswith(f"Remaining time on {seats} × ")
+            and len(line["description"]) <= 100
+        )
         assert line["period"] == {"start": now, "end": end} and line["price"]["id"] == new_price["id"]
         assert int(line["unit_amount_excluding_tax"]) == per_seat > 0
         assert line["amount"] == per_seat * seats == invoice["subtotal"] and line["quantity"] == seats

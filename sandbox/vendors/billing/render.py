@@ -305,10 +305,11 @@ class Renderer:
         }
         if prorated_from is not None:
             # Stripe bills a plan change as pending invoice items ("Remaining time on ..." and a
-            # negative "Unused time on ..."): one net line here, the difference per seat.
+            # negative "Unused time on ..."): one net line here, the difference per seat. Worded
+            # as Stripe does and within the 100 characters of an ERP line description.
             since = datetime.fromtimestamp(row["period_start"], UTC).strftime("%d %b %Y")
             line.update(
-                description=f"Remaining time on {seats} × {self._product_name(row['price'])} after {since}, "
+                description=f"Remaining time on {row['quantity']} × {self._product_name(row['price'])} after {since}, "
                 f"less unused time on {self._product_name(prorated_from)}",
                 invoice_item=sibling_id("ii", row["id"]),
                 proration=True,
