@@ -11,6 +11,7 @@ import stripe
 
 from sandbox.core import Sandbox
 from sandbox.settings import SandboxSettings
+from sandbox.vendors.billing.writes import neighbour_plan
 from tests.sandbox.stripe_schema import schema_errors
 
 LISTED = {  # API collection -> schema name
@@ -298,11 +299,133 @@ def test_simulated_upgrade_emits_subscription_updated(fresh_sandbox, client):
     assert changed
     events = list_all(client, "events", type="customer.subscription.updated", created={"gt": clock})
     assert {e.data.object.id for e in events} == set(changed)
-    for event in events:
+    # the plan changes (a proration charge that fails also moves a subscription to past_due)
+    for event in [e for e in events if "items" in e.data.previous_attributes]:
         before = event.data.previous_attributes["items"].data[0].price
         after = event.data.object["items"].data[0].price
         assert before.id != after.id and after.product != before.product
         assert client.v1.subscriptions.retrieve(event.data.object.id)["items"].data[0].price.id == after.id
+
+
+def _unit(price: dict) -> int:
+    return price["unit_amount"] if price["unit_amount"] is not None else price["tiers"][0]["unit_amount"]
+
+
+def _events_since(http: httpx.Client, clock: int) -> list[dict]:
+    """Every event after `clock`, oldest first."""
+    return raw_list_all(http, "events", **{"created[gt]": clock})[::-1]
+
+
+def test_an_upgrade_invoices_the_prorated_difference_at_once(fresh_sandbox, http, shared_dir: Path):
+    clock = fresh_sandbox.health()["clock"]
+    result = fresh_sandbox.simulate(6, seed=11, kinds=["upgrade"])
+    events = _events_since(http, clock)
+    upgrades = [e for e in events if e["type"] == "customer.subscription.updated"]
+    upgrades = [e for e in upgrades if "items" in e["data"]["previous_attributes"]]
+    assert len(upgrades) == 6
+    invoiced = 0
+    for update in upgrades:
+        sub = update["data"]["object"]
+        new_price = sub["items"]["data"][0]["price"]
+        old_price = update["data"]["previous_attributes"]["items"]["data"][0]["price"]
+        now = update["created"]
+        mine = [
+            e for e in events if e["created"] == now and e["data"]["object"].get("subscription") == sub["id"]
+        ]
+        invoices = {e["data"]["object"]["id"] for e in mine}
+        # remaining share of the period x price difference x seats, per seat in whole minor units
+        start, end = sub["current_period_start"], sub["current_period_end"]
+        per_seat = (_unit(new_price) - _unit(old_price)) * (end - now) // (end - start)
+        if sub["status"] == "trialing" or per_seat <= 0:  # a trial costs nothing; a period over, nothing left
+            assert not invoices and "latest_invoice" not in update["data"]["previous_attributes"]
+            continue
+        [invoice_id] = invoices  # exactly one
+        invoiced += 1
+        invoice = http.get(f"/v1/invoices/{invoice_id}").json()
+        assert schema_errors(shared_dir, "invoice", invoice) == []
+        assert invoice["billing_reason"] == "subscription_update" and invoice["created"] == now
+        assert invoice["status_transitions"]["finalized_at"] == now  # finalized at once, no delay
+        assert invoice["status"] in ("paid", "open") and invoice["number"]
+        [line] = invoice["lines"]["data"]
+        seats = sub["items"]["data"][0]["quantity"]
+        assert line["proration"] is True and line["type"] == "invoiceitem"
+        assert (
+            line["description"].startswith(f"Remaining time on {seats} × ")
+            and len(line["description"]) <= 100
+        )
+        assert line["period"] == {"start": now, "end": end} and line["price"]["id"] == new_price["id"]
+        assert int(line["unit_amount_excluding_tax"]) == per_seat > 0
+        assert line["amount"] == per_seat * seats == invoice["subtotal"] and line["quantity"] == seats
+        percent = int(sub["discount"]["coupon"]["percent_off"]) if sub["discount"] else 0
+        discount = invoice["subtotal"] * percent // 100
+        assert invoice["subtotal"] - invoice["total_excluding_tax"] == discount
+        assert invoice["total"] == invoice["total_excluding_tax"] + (invoice["tax"] or 0)
+        assert http.get(f"/v1/subscriptions/{sub['id']}").json()["latest_invoice"] == invoice_id
+        assert update["data"]["previous_attributes"]["latest_invoice"] != invoice_id
+        listed = http.get("/v1/invoices", params={"subscription": sub["id"], "limit": 10}).json()["data"]
+        assert [i for i in listed if i["id"] == invoice_id] == [invoice]
+        # in the feed, in the order Stripe sends them, right after the subscription update
+        position = events.index(update)
+        types = [e["type"] for e in events[position : position + 5]]
+        assert types[:3] == ["customer.subscription.updated", "invoice.created", "invoice.finalized"]
+        paid = invoice["status"] == "paid"
+        assert types[3:] == (
+            ["charge.succeeded", "invoice.paid"] if paid else ["charge.failed", "invoice.payment_failed"]
+        )
+        created = events[position + 1]["data"]["object"]
+        assert created["status"] == "draft" and created["billing_reason"] == "subscription_update"
+    assert invoiced
+    # finalized and not void: one of the invoices that must reach the ERP
+    truth = {t["billing_document_id"]: t for t in fresh_sandbox.truth("invoices")}
+    for change in result["changes"]:
+        if change["table"] == "invoices":
+            assert truth[change["id"]]["expected_status"] == "missing_in_erp"
+    counts = fresh_sandbox.truth("counts")["billing"]
+    assert len(raw_list_all(http, "invoices")) == counts["invoices"]
+    assert len(raw_list_all(http, "events")) == counts["events"]
+
+
+def test_a_downgrade_invoices_nothing(fresh_sandbox, http):
+    clock = fresh_sandbox.health()["clock"]
+    result = fresh_sandbox.simulate(5, seed=11, kinds=["downgrade"])
+    assert {c["table"] for c in result["changes"]} == {"subscriptions"}
+    events = _events_since(http, clock)
+    assert len(events) == 5 and {e["type"] for e in events} == {"customer.subscription.updated"}
+    assert all(set(e["data"]["previous_attributes"]) == {"items"} for e in events)
+
+
+def test_the_simulation_is_deterministic_for_a_seed(fresh_sandbox, http):
+    def run() -> tuple[dict, list[dict]]:
+        fresh_sandbox.reset()
+        clock = fresh_sandbox.health()["clock"]
+        return fresh_sandbox.simulate(12, seed=4, kinds=["upgrade", "downgrade", "payment"]), _events_since(
+            http, clock
+        )
+
+    first, again = run(), run()
+    assert first == again
+    assert any(c["table"] == "invoices" and c["kind"] == "upgrade" for c in first[0]["changes"])
+
+
+def test_no_proration_for_a_trial_or_a_period_already_over(tmp_path):
+    sb = Sandbox(SandboxSettings(seed=21, scale=60, data_dir=tmp_path))
+    sb._generate()
+    writer = sb.vendors["billing"].writer
+    subscriptions = sb.store["billing_subscriptions"].rows.values()
+    upgradable = [
+        s for s in subscriptions if neighbour_plan(s["_plan"], +1) and not s["cancel_at_period_end"]
+    ]
+    trial = next(s for s in upgradable if s["status"] == "trialing")
+    active = next(s for s in upgradable if s["status"] == "active")
+    rng = random.Random(0)
+    changes = writer.change_plan(trial, neighbour_plan(trial["_plan"], +1), rng, "upgrade")
+    assert [c["table"] for c in changes] == ["subscriptions"]
+    sb.advance(
+        max(0, active["current_period_end"] - sb.now())
+    )  # the period ends now: nothing left to prorate
+    changes = writer.change_plan(active, neighbour_plan(active["_plan"], +1), rng, "upgrade")
+    assert [c["table"] for c in changes] == ["subscriptions"]
+    assert sb.store["billing_subscriptions"].get(active["id"])["latest_invoice"] == active["latest_invoice"]
 
 
 def test_renewal_cancellation_and_payment_keep_counts_consistent(fresh_sandbox, client, http):

@@ -286,6 +286,38 @@ def test_void_documents_are_not_postable(built, tmp_path: Path) -> None:
     assert sync.loc[posted, "operation"] == "review"
 
 
+def test_a_prorated_upgrade_invoice_is_posted_to_the_erp(built) -> None:
+    """An upgrade invoices the prorated difference at once (billing_reason subscription_update, one
+    proration line): finalized, so postable, and sent as one line at the subtotal (its unit amount
+    is not the price's)."""
+    admin, warehouse, run, work = built
+    for seed in range(20, 30):  # the first seeded upgrade of a subscription not on trial
+        result = admin.simulate(1, seed=seed, kinds=["upgrade"])
+        invoices = {c["id"] for c in result["changes"] if c["table"] == "invoices"}
+        if invoices:
+            break
+    [invoice_id] = invoices
+    run("billing")
+    transform(warehouse, work)
+    row = reconciliation(warehouse).set_index("billing_document_id").loc[invoice_id]
+    assert row["is_postable"] and row["billing_status"] in ("open", "paid")
+    assert (row["reconciliation_status"], row["action_needed"]) == ("missing_in_erp", "post_to_erp")
+    truth = {t["billing_document_id"]: t["expected_status"] for t in admin.truth("invoices")}
+    assert truth[invoice_id] == "missing_in_erp"
+    sync = warehouse.read_frame(
+        f"select * from marts.sync_erp_invoices where billing_document_id = '{invoice_id}'"
+    ).to_dict("records")
+    [document] = sync
+    [(subtotal, discount, total)] = warehouse.query(
+        f"select subtotal, discount_amount, amount_including_tax from intermediate.int_billing_documents "
+        f"where billing_document_id = '{invoice_id}'"
+    )
+    assert document["operation"] == "insert" and document["line_description"].startswith("Remaining time on ")
+    assert document["line_quantity"] == 1
+    sent = [document[k] for k in ("line_unit_price", "line_discount_amount", "amount_including_tax")]
+    assert sent == pytest.approx([float(subtotal), float(discount), float(total)])
+
+
 @pytest.mark.postgres
 def test_reconciliation_builds_on_postgres(postgres_built) -> None:
     warehouse = postgres_built.warehouse

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from sandbox.ids import stripe_id
 from sandbox.world import DAY
 
 EVENT_WINDOW = 30 * DAY  # GET /v1/events only returns the last 30 days
@@ -96,6 +97,14 @@ def history_event_id(event_type: str, object_id: str, created: int) -> str:
     hashing each id would dominate generation time at 100k customers."""
     type_code = _base62(HISTORY_TYPES.index(event_type), 2)
     return f"evt_{object_id.split('_', 1)[1][:14]}{type_code}{_base62(created, 6)}"
+
+
+def live_event_id(seq: int) -> str:
+    """Events share their `created` second (one change emits several; history ends at the clock's
+    start) and lists order ties by id. History ids start "evt_1" (their object's id); live ones
+    start "evt_2" and then the sequence, so they list after history and in the order they happened
+    (subscription updated, then invoice created, finalized, paid). A hashed tail as in Stripe's."""
+    return f"evt_2{_base62(seq, 6)}{stripe_id('evt', f'live:{seq}')[5:13]}"
 
 
 class HistoryEvents:

@@ -8,10 +8,11 @@ OpenAPI schema. Nothing starting with `_` is ever copied out.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .catalog import coupon_id, tax_rates
-from .rows import card_for
+from .rows import card_for, sibling_id
 
 if TYPE_CHECKING:
     from sandbox.store import Store
@@ -273,13 +274,15 @@ class Renderer:
     def line_item(self, row: dict) -> dict:
         discount_id = "di_" + row["subscription"][4:]
         taxable = row["subtotal"] - row["discount"]
-        return {
+        seats = f"{row['quantity']} seat{'s' if row['quantity'] != 1 else ''}"
+        prorated_from = row.get("prorated_from")
+        line = {
             "id": row["line_id"],
             "object": "line_item",
             "amount": row["subtotal"],
             "amount_excluding_tax": row["subtotal"],
             "currency": row["currency"],
-            "description": f"{row['quantity']} seat{'s' if row['quantity'] != 1 else ''} × {self._product_name(row['price'])}",
+            "description": f"{seats} × {self._product_name(row['price'])}",
             "discount_amounts": [{"amount": row["discount"], "discount": discount_id}]
             if row["discount"]
             else [],
@@ -300,6 +303,19 @@ class Renderer:
             "type": "subscription",
             "unit_amount_excluding_tax": str(row["unit_amount"]),
         }
+        if prorated_from is not None:
+            # Stripe bills a plan change as pending invoice items ("Remaining time on ..." and a
+            # negative "Unused time on ..."): one net line here, the difference per seat. Worded
+            # as Stripe does and within the 100 characters of an ERP line description.
+            since = datetime.fromtimestamp(row["period_start"], UTC).strftime("%d %b %Y")
+            line.update(
+                description=f"Remaining time on {row['quantity']} × {self._product_name(row['price'])} after {since}, "
+                f"less unused time on {self._product_name(prorated_from)}",
+                invoice_item=sibling_id("ii", row["id"]),
+                proration=True,
+                type="invoiceitem",
+            )
+        return line
 
     def _product_name(self, price_id: str) -> str:
         price = self._row("prices", price_id)

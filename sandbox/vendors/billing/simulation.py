@@ -50,8 +50,7 @@ class BillingSimulation:
         )
         if sub is None:
             return []
-        row = self.writer.change_plan(sub, neighbour_plan(sub["_plan"], step))
-        return [self.writer.change(kind, "subscriptions", row)]
+        return self.writer.change_plan(sub, neighbour_plan(sub["_plan"], step), rng, kind)
 
     def renewal(self, rng: random.Random) -> list[dict]:
         """Close the period that ended first, if any has ended by now.

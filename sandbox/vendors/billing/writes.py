@@ -15,7 +15,7 @@ from sandbox.store import Store
 from sandbox.world import PLAN_RANK, PLANS
 
 from .catalog import price_id
-from .events import INVOICE_DRAFT, INVOICE_FINALIZED, event_row
+from .events import INVOICE_DRAFT, INVOICE_FINALIZED, event_row, live_event_id
 from .render import Renderer
 from .rows import FAILURES, FINALIZE_DELAY, by_customer, charge_row, period_step, sibling_id
 
@@ -50,7 +50,7 @@ class BillingWriter:
     ) -> dict:
         seq = self.store.next_seq("billing_event")
         event = event_row(
-            stripe_id("evt", f"live:{seq}"),
+            live_event_id(seq),
             event_type,
             self.now(),
             table,
@@ -122,21 +122,61 @@ class BillingWriter:
         return row
 
     # -- subscriptions ---------------------------------------------------------------------------
-    def change_plan(self, old: dict, new_plan: str) -> dict:
+    def change_plan(self, old: dict, new_plan: str, rng: random.Random, kind: str) -> list[dict]:
+        """Move the subscription to `new_plan` now, as `proration_behavior=always_invoice` does.
+
+        An upgrade invoices the prorated difference at once (created, finalized and charged in the
+        same second). A downgrade invoices nothing: Stripe would leave a credit proration for the
+        next cycle's invoice, which this imitation does not carry (renewals bill the full new price).
+        """
+        now = self.now()
         row = dict(old)
         row["price"] = price_id(new_plan, old["interval"], old["currency"])
         row["_plan"] = new_plan
-        row["_updated"] = self.now()
-        self.put("subscriptions", row)
-        previous_items = {
-            "object": "list",
-            "data": [self.renderer.subscription_item(old)],
-            "has_more": False,
-            "total_count": 1,
-            "url": f"/v1/subscription_items?subscription={old['id']}",
+        row["_updated"] = now
+        previous: dict = {
+            "items": {
+                "object": "list",
+                "data": [self.renderer.subscription_item(old)],
+                "has_more": False,
+                "total_count": 1,
+                "url": f"/v1/subscription_items?subscription={old['id']}",
+            }
         }
-        self.emit("customer.subscription.updated", "subscriptions", row, previous={"items": previous_items})
-        return row
+        invoice = None
+        unit = self._prorated_unit(old, row["price"])
+        if unit > 0:  # an upgrade: a downgrade's difference is negative
+            customer = self.table("customers").get(old["customer"])
+            invoice = self._subscription_invoice(
+                row,
+                customer,
+                billing_reason="subscription_update",
+                period=(now, old["current_period_end"]),
+                unit=unit,
+                finalized_at=now,
+                prorated_from=old["price"],
+            )
+            previous["latest_invoice"] = old["latest_invoice"]
+        self.put("subscriptions", row)
+        self.emit("customer.subscription.updated", "subscriptions", row, previous=previous)
+        changes = [self.change(kind, "subscriptions", row)]
+        if invoice is not None:
+            changes += [self.change(kind, "invoices", invoice), *self._issue(invoice, rng)]
+        return changes
+
+    def _prorated_unit(self, sub: dict, new_price: str) -> int:
+        """Per seat: the price difference for the rest of the current period, in whole minor units
+        (rounded down, so unit x seats is the line amount). 0 when there is nothing to charge: a
+        trial (its period costs nothing), or a period that is already over."""
+        if sub["status"] not in ("active", "past_due"):
+            return 0
+        start, end = sub["current_period_start"], sub["current_period_end"]
+        remaining = end - self.now()
+        if remaining <= 0 or end <= start:
+            return 0
+        prices = self.table("prices")
+        difference = prices.get(new_price)["_unit"] - prices.get(sub["price"])["_unit"]
+        return difference * min(remaining, end - start) // (end - start)
 
     def cancel(self, old: dict, at_period_end: bool, reason: str = "cancellation_requested") -> dict:
         now = self.now()
@@ -181,60 +221,93 @@ class BillingWriter:
         }
         if old["status"] == "trialing":
             sub["status"], previous["status"] = "active", "trialing"
-        seq = old["_invoice_seq"] + 1
-        key = f"I{old['_key'][1:]}-{seq}"
-        unit = self.table("prices").get(old["price"])["_unit"]
-        subtotal = unit * old["quantity"]
-        discount = subtotal * old["discount_pct"] // 100
+        invoice = self._subscription_invoice(
+            sub,
+            customer,
+            billing_reason="subscription_cycle",
+            period=(start, start + step),
+            unit=self.table("prices").get(old["price"])["_unit"],
+            finalized_at=now + FINALIZE_DELAY,
+        )
+        self.put("subscriptions", sub)
+        self.emit("customer.subscription.updated", "subscriptions", sub, previous=previous)
+        changes = [self.change("renewal", "subscriptions", sub), self.change("renewal", "invoices", invoice)]
+        return changes + self._issue(invoice, rng)
+
+    def _subscription_invoice(
+        self,
+        sub: dict,
+        customer: dict,
+        *,
+        billing_reason: str,
+        period: tuple[int, int],
+        unit: int,
+        finalized_at: int,
+        prorated_from: str | None = None,
+    ) -> dict:
+        """Store the open invoice of `unit` x seats of the subscription's price for `period`: less
+        the subscription's discount, plus the customer's tax, numbered from the customer's sequence.
+
+        `sub` is the caller's new (not yet stored) subscription dict: it gets latest_invoice and the
+        invoice counter here, and the caller stores it. `prorated_from` (the price replaced) makes
+        the one line a proration.
+        """
+        now = self.now()
+        seq = sub["_invoice_seq"] + 1
+        key = f"I{sub['_key'][1:]}-{seq}"
+        subtotal = unit * sub["quantity"]
+        discount = subtotal * sub["discount_pct"] // 100
         rate = self.renderer.tax_rate(customer.get("_country"))
         tax = round((subtotal - discount) * rate)
-        total = subtotal - discount + tax
         number_seq = customer["next_invoice_sequence"]
         invoice = {
             "id": stripe_id("in", key),
             "created": now,
-            "customer": old["customer"],
-            "subscription": old["id"],
-            "subscription_item": old["item_id"],
+            "customer": sub["customer"],
+            "subscription": sub["id"],
+            "subscription_item": sub["item_id"],
             "line_id": sibling_id("il", stripe_id("in", key)),
             "number": f"{customer['invoice_prefix']}-{number_seq:04d}",
-            "billing_reason": "subscription_cycle",
-            "currency": old["currency"],
-            "period_start": start,
-            "period_end": start + step,
-            "price": old["price"],
-            "quantity": old["quantity"],
+            "billing_reason": billing_reason,
+            "currency": sub["currency"],
+            "period_start": period[0],
+            "period_end": period[1],
+            "price": sub["price"],
+            "quantity": sub["quantity"],
             "unit_amount": unit,
             "subtotal": subtotal,
             "discount": discount,
-            "discount_pct": old["discount_pct"],
+            "discount_pct": sub["discount_pct"],
             "tax": tax,
             "tax_country": customer.get("_country") if tax else None,
-            "total": total,
+            "total": subtotal - discount + tax,
             "status": "open",
             "amount_paid": 0,
             "attempt_count": 0,
             "charge": None,
-            "finalized_at": now + FINALIZE_DELAY,
+            "finalized_at": finalized_at,
             "paid_at": None,
             "marked_uncollectible_at": None,
             "pre_payment_credit_notes_amount": 0,
             "post_payment_credit_notes_amount": 0,
-            "_customer": old["_customer"],
+            "_customer": sub["_customer"],
             "_key": key,
             "_updated": now,
-            "_by_customer": by_customer(old["customer"], now),
-            "_by_subscription": by_customer(old["id"], now),
+            "_by_customer": by_customer(sub["customer"], now),
+            "_by_subscription": by_customer(sub["id"], now),
         }
+        if prorated_from is not None:
+            invoice["prorated_from"] = prorated_from
         sub.update(latest_invoice=invoice["id"], _invoice_seq=seq)
         self.put("customers", dict(customer, next_invoice_sequence=number_seq + 1))
         self.put("invoices", invoice)
-        self.put("subscriptions", sub)
-        self.emit("customer.subscription.updated", "subscriptions", sub, previous=previous)
+        return invoice
+
+    def _issue(self, invoice: dict, rng: random.Random) -> list[dict]:
+        """The stored invoice's creation and finalization events, then the automatic charge."""
         self.emit("invoice.created", "invoices", invoice, overrides=INVOICE_DRAFT)
         self.emit("invoice.finalized", "invoices", invoice, overrides=INVOICE_FINALIZED)
-        changes = [self.change("renewal", "subscriptions", sub), self.change("renewal", "invoices", invoice)]
-        return changes + self.pay(invoice, succeed=rng.random() < 0.93, rng=rng)
+        return self.pay(invoice, succeed=rng.random() < 0.93, rng=rng)
 
     # -- payments --------------------------------------------------------------------------------
     def pay(self, old: dict, *, succeed: bool, rng: random.Random) -> list[dict]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import date
 
 import orjson
 from starlette.requests import Request
@@ -15,7 +16,13 @@ from sandbox.store import Store
 from sandbox.vendor import JSONResponse, Vendor
 from sandbox.vendors.erp import finance_memos, simulation
 from sandbox.vendors.erp.api import JSON_TYPE, ErpApi, ODataResult, error_body
-from sandbox.vendors.erp.generate import FIRST_CREDIT_MEMO_NUMBER, FIRST_INVOICE_NUMBER, ErpGenerator
+from sandbox.vendors.erp.generate import (
+    FIRST_CREDIT_MEMO_NUMBER,
+    FIRST_INVOICE_NUMBER,
+    LATE_AFTER,
+    ErpGenerator,
+    to_date,
+)
 from sandbox.vendors.erp.schema import (
     CREDIT_MEMOS_TABLE,
     CUSTOMERS_TABLE,
@@ -24,7 +31,7 @@ from sandbox.vendors.erp.schema import (
     NUMBER,
     UNPOSTED_TABLE,
 )
-from sandbox.world import World
+from sandbox.world import DAY, SIM_NOW, World
 
 API_PREFIX = "/v2.0/{tenant}/{environment}/api/v2.0"
 # The shared pipeline names its errors generically; BC spells them its own way.
@@ -200,6 +207,33 @@ class ErpVendor(Vendor):
                     )
         for row in self.store[UNPOSTED_TABLE].rows.values():
             truth.append(_truth_row(row["id"], row["kind"], row["_customer"], row["_expected"], None))
+        return truth + self.live_invoice_truth({row["billing_document_id"] for row in truth})
+
+    def live_invoice_truth(self, known: set[str]) -> list[dict]:
+        """Billing invoices issued after generation (renewals, prorated upgrades, sign-ups): finance
+        posts none of them, so each finalized one that is not void must reach the ERP through the
+        sync: missing until a posted document carries its id, then matched (late if posted more
+        than LATE_AFTER after it was finalized).
+        """
+        truth = []
+        documents = self.store[INVOICES_TABLE]
+        for row in self.store["billing_invoices"].scan("created", lower=SIM_NOW):
+            if row["id"] in known or row["status"] not in ("open", "paid", "uncollectible"):
+                continue
+            posted = next(
+                (
+                    document
+                    for document in documents.scan("externalDocumentNumber", lower=row["id"], upper=row["id"])
+                    if document["status"] != "Draft"  # a draft is not on the ledger yet
+                ),
+                None,
+            )
+            expected, erp_id = "missing_in_erp", None
+            if posted is not None:
+                issued = date.fromisoformat(to_date(row["finalized_at"]))
+                days = (date.fromisoformat(posted["postingDate"]) - issued).days
+                expected, erp_id = ("late" if days > LATE_AFTER // DAY else "matched"), posted["id"]
+            truth.append(_truth_row(row["id"], "invoice", row["_customer"], expected, erp_id))
         return truth
 
 
