@@ -102,7 +102,12 @@ def run_job(instance: Any, job: Any, title: str, **kwargs: Any) -> Any:
         progress.update(task, completed=final, total=max(final, steps))
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["result"]
+    result = outcome["result"]
+    if not result.success:
+        failures = instance.all_logs(run_id, of_type=dg.DagsterEventType.STEP_FAILURE)
+        reason = failures[0].dagster_event.message if failures else "see the log"
+        console.print(f"[red]{title}: the run failed[/] ({reason}); run {run_id} in the UI (`make dev`)")
+    return result
 
 
 def demo(
@@ -133,9 +138,6 @@ def demo(
         instance, defs.resolve_job_def("full_pipeline"), "1/4 full pipeline", run_config=QUIET_LOGGERS
     )
     if not result.success:
-        console.print(
-            f"[red]The full pipeline failed[/]: see {log_file} (or `make dev` and the run in the UI)."
-        )
         raise typer.Exit(1)
     warehouse = Warehouse.from_env()
 
