@@ -92,14 +92,15 @@ def raise_alert(store: OpsStore, alert: Alert) -> bool:
 def alert_outages(
     store: OpsStore, results: Iterable[Any], *, run_id: str | None = None, customers: Iterable[str] = ()
 ) -> list[str]:
-    """A sync whose destination's circuit opened left work queued: one open `outage` alert per
-    destination (the DLQ sensor catches up and resolves it once the destination answers).
-    Returns the destinations alerted."""
+    """A sync whose destination's circuit opened, or whose every write failed transiently, found its
+    destination down: one open `outage` alert per destination (the DLQ sensor catches up and
+    resolves it once the destination answers). Returns the destinations alerted."""
     from reverse_etl.syncs import SYNCS
 
     down: list[str] = []
     for result in results:
-        if not result.circuit_open:
+        written = sum(result.counts[s] for s in ("created", "updated", "adopted", "conflict", "rejected"))
+        if not (result.circuit_open or (result.counts["transient"] and not written)):
             continue
         destination = SYNCS[result.sync].destination
         down.append(destination)

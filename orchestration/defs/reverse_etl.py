@@ -137,16 +137,16 @@ def build_sync_asset(spec: SyncSpec) -> dg.AssetsDefinition:
         )
         if result.blocked:
             raise dg.Failure(description=f"{spec.name} did not run: {result.blocked}")
-        if result.circuit_open:
-            from operations.alerts import alert_outages
-            from reverse_etl.state import OpsStore
-            from warehouse import Warehouse
+        from operations.alerts import alert_outages
+        from reverse_etl.state import OpsStore
+        from warehouse import Warehouse
 
-            store = OpsStore.for_warehouse(Warehouse.from_env())
-            try:
-                alert_outages(store, [result], run_id=context.run.run_id)
-            finally:
-                store.close()
+        store = OpsStore.for_warehouse(Warehouse.from_env())
+        try:
+            alert_outages(store, [result], run_id=context.run.run_id)
+        finally:
+            store.close()
+        if result.circuit_open:
             context.log.warning(
                 f"{spec.destination} kept failing: its circuit opened; {result.counts['queued']} "
                 "record(s) stay queued until dlq_replay_sensor sees it answer again"
