@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -186,6 +187,63 @@ def test_consistency_flags(built) -> None:
     live = contracts[contracts["is_live"]]
     assert live.groupby("golden_customer_id")["is_entitlement_contract"].sum().eq(1).all()
     assert (contracts.loc[~contracts["is_live"], "support_entitlement"] == "none").all()
+
+
+# -- the plan catalogue comes from data --------------------------------------------------------------
+
+# the models a plan or an entitlement reaches; the seeds are left out, their tables are edited instead
+PLAN_MODELS = ["int_subscription_current_plan", "path:models/marts/contracts"]
+
+
+def test_a_companys_own_plans_build_and_an_unknown_plan_fails_clearly(built, tmp_path, monkeypatch) -> None:
+    """In a copy of the warehouse the billing catalogue renames the growth plan to 'team' with a new
+    support tier 'gold', and the seed tables list both, as a company's own plan_tiers.csv and
+    sla_policies.csv would: the contract marts build and carry them. Then 'team' leaves plan_tiers: the
+    build fails on the test that says which seed to complete."""
+    import duckdb
+
+    from transform.dbt_session import DbtBuildFailed, DbtSession
+
+    _, warehouse, _, _ = built
+    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "plans.duckdb")
+    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    monkeypatch.setenv("SYNCLINE_DBT_TARGET_PATH", str(tmp_path / "target"))
+    with duckdb.connect(str(copy.duckdb_path)) as con:
+        [(growth_live,)] = con.execute(
+            "select count(*) from marts.golden_contracts where plan_code = 'growth' and is_live"
+        ).fetchall()
+        [(growth_sync,)] = con.execute(
+            "select count(*) from marts.sync_support_organizations where plan = 'growth'"
+        ).fetchall()
+        con.execute(
+            'update raw_billing.products set metadata = \'{"plan_code":"team","support_tier":"gold"}\''
+            " where metadata->>'plan_code' = 'growth'"
+        )
+        con.execute("update reference.plan_tiers set plan_code = 'team' where plan_code = 'growth'")
+        con.execute("insert into reference.sla_policies values ('gold', 'Gold (2h)')")
+    assert growth_live > 0 and growth_sync > 0
+
+    dbt = DbtSession(copy)
+    built_plans = dbt.run("contracts", PLAN_MODELS, exclude=["resource_type:seed"])
+    assert built_plans.success, built_plans.failures() or built_plans.error
+    contracts = frame(copy, "select * from marts.golden_contracts where is_live")
+    assert "growth" not in set(contracts["plan_code"])
+    assert (contracts["plan_code"] == "team").sum() == growth_live
+    assert set(contracts.loc[contracts["plan_code"] == "team", "support_entitlement"]) == {"gold"}
+    sync = frame(copy, "select * from marts.sync_support_organizations where plan = 'team'")
+    assert len(sync) == growth_sync
+    assert set(sync["support_entitlement"]) == {"gold"} and set(sync["sla_policy"]) == {"Gold (2h)"}
+
+    with duckdb.connect(str(copy.duckdb_path)) as con:
+        con.execute("delete from reference.plan_tiers where plan_code = 'team'")
+    unknown = dbt.run("contracts", PLAN_MODELS, exclude=["resource_type:seed"])
+    assert not unknown.success
+    [failure] = unknown.failures()
+    assert failure.startswith("test.syncline.live_contract_plan_missing_from_plan_tiers_seed.")
+    assert f"Got {growth_live} results" in failure
+    assert "add the plan code with its rank to dbt_project/seeds/plan_tiers.csv" in failure
+    with pytest.raises(DbtBuildFailed, match="live_contract_plan_missing_from_plan_tiers_seed"):
+        unknown.raise_on_failure()
 
 
 # -- entitlement drift and its KPI ----------------------------------------------------------------------
