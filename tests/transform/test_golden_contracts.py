@@ -124,14 +124,20 @@ def test_contracts_belong_to_their_billing_customers_golden_customer(built) -> N
         golden_of[b] == g
         for b, g in zip(contracts["billing_customer_id"], contracts["golden_customer_id"], strict=True)
     )
-    # the ERP record a contract names belongs to the same real customer as its billing account
+    # a contract names an ERP record exactly when its real customer has one in the ERP, and that record
+    # belongs to the same real customer as its billing account
+    in_erp = {key for (system, _), key in keys.items() if system == "erp"}
     with_erp = contracts[contracts["erp_customer_id"].notna()]
-    assert len(with_erp) > 0.7 * len(contracts)
-    same = sum(
-        keys[("billing", b)] == keys[("erp", e)]
+    assert (
+        contracts["erp_customer_id"].notna()
+        == contracts["billing_customer_id"].map(lambda b: keys[("billing", b)] in in_erp)
+    ).all()
+    wrong = [
+        (b, e)
         for b, e in zip(with_erp["billing_customer_id"], with_erp["erp_customer_id"], strict=True)
-    )
-    assert same / len(with_erp) >= 0.98
+        if keys[("billing", b)] != keys[("erp", e)]
+    ]
+    assert not wrong, wrong[:10]
 
 
 def test_recurring_revenue_is_positive_for_paying_contracts_and_zero_otherwise(built) -> None:
@@ -139,7 +145,10 @@ def test_recurring_revenue_is_positive_for_paying_contracts_and_zero_otherwise(b
     contracts = frame(warehouse, "select * from marts.golden_contracts")
     paying = contracts[contracts["status"].isin(["active", "past_due"])]
     others = contracts[~contracts["status"].isin(["active", "past_due"])]
-    assert len(paying) > 200 and (contracts["status"] == "canceled").any()
+    # the sandbox has no subscription truth: the statuses billing shows are the truth here
+    statuses = dict(warehouse.query("select status, count(*) from raw_billing.subscriptions group by 1"))
+    assert len(paying) == statuses.get("active", 0) + statuses.get("past_due", 0)
+    assert (contracts["status"] == "canceled").sum() == statuses["canceled"] > 0
     for column in ("mrr", "arr", "mrr_reporting", "arr_reporting"):
         assert (paying[column] > 0).all(), column
         assert (others[column] == 0).all(), column
@@ -181,6 +190,7 @@ def test_consistency_flags(built) -> None:
         & (contracts["billing_erp_customer_number"] == contracts["erp_customer_number"])
     )
     assert (contracts["erp_number_consistent"] == agree).all()
+    # how many agree is the sandbox's mess (no truth counts it); the rule itself is checked exactly above
     assert contracts["erp_number_consistent"].mean() > 0.8
     assert not contracts.loc[~contracts["has_support_organization"], "support_entitlement_matches"].any()
     # one contract per golden customer with a live contract sets its entitlement
@@ -255,18 +265,22 @@ def test_entitlement_drift_agrees_with_truth(built) -> None:
     drift = frame(warehouse, "select * from marts.entitlement_drift")
     assert len(drift) == admin.truth("counts")["support"]["organizations"]
     linked = drift[drift["is_linked_to_billing"]]
+    # linking an organization to billing goes through the probabilistic identity step: a budget, not
+    # exact (the few unlinked ones are its misses)
     assert len(linked) >= 0.95 * len(drift)
-    agree = sum(
-        bool(truth[int(o)]["is_stale"]) == bool(d)
-        for o, d in zip(linked["support_organization_id"], linked["is_drifted"], strict=True)
-    )
-    assert agree / len(linked) >= 0.98, f"{agree} of {len(linked)} linked organizations agree with the truth"
-    expected_ok = sum(
-        truth[int(o)]["correct_entitlement"] == e
-        for o, e in zip(linked["support_organization_id"], linked["expected_entitlement"], strict=True)
-    )
-    assert expected_ok / len(linked) >= 0.98
-    assert linked["is_drifted"].sum() >= 10  # the sandbox seeds stale organizations
+    # every linked organization agrees with the truth exactly, and every stale one is linked and found
+    disagree = [
+        (o, d, e)
+        for o, d, e in zip(
+            linked["support_organization_id"],
+            linked["is_drifted"],
+            linked["expected_entitlement"],
+            strict=True,
+        )
+        if (bool(truth[int(o)]["is_stale"]), truth[int(o)]["correct_entitlement"]) != (bool(d), e)
+    ]
+    assert not disagree, disagree[:10]
+    assert linked["is_drifted"].sum() == sum(bool(row["is_stale"]) for row in truth.values()) > 0
 
 
 def test_drift_kinds_describe_the_difference(built) -> None:
@@ -422,7 +436,11 @@ def test_upgrade_changes_the_contract_and_reaches_drift_and_sync(built) -> None:
         warehouse,
         f"select * from marts.entitlement_drift where golden_customer_id = '{old['golden_customer_id']}'",
     )
-    assert len(drift) >= 1 and drift["is_drifted"].all()
+    # exactly the organizations of the upgraded customer, all stale now in the truth too
+    key = truth_keys(admin)[("billing", old["billing_customer_id"])]
+    orgs = [row for row in admin.truth("entitlements") if row["customer_key"] == key]
+    assert set(drift["support_organization_id"].astype(int)) == {row["organization_id"] for row in orgs}
+    assert drift["is_drifted"].all() and all(row["is_stale"] for row in orgs)
     assert (drift["drift_kind"] == "stale_lower").all() and (
         drift["expected_entitlement"] == new["support_entitlement"]
     ).all()
@@ -483,7 +501,7 @@ def test_contract_marts_build_on_postgres(postgres_built) -> None:
         truth[int(o)] == bool(d)
         for o, d in zip(drift["support_organization_id"], drift["is_drifted"], strict=True)
     )
-    assert agree / len(drift) >= 0.98
+    assert agree == len(drift) and drift["is_drifted"].sum() == sum(truth.values())
     columns = set(warehouse.read_frame("select * from marts.sync_support_organizations limit 0").columns)
     assert columns - SYNC_META_COLUMNS == {row["sync_column"] for row in read_seed("support_field_mapping")}
     [(rows,)] = warehouse.query("select count(*) from marts.kpi_entitlement_accuracy")
