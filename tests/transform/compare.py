@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import duckdb
 
 from warehouse import Warehouse
+
+
+def copy_warehouse(warehouse: Warehouse, path: Path) -> Warehouse:
+    """A DuckDB warehouse at `path` holding a copy of `warehouse` (closed), to rebuild or break apart."""
+    shutil.copy(warehouse.duckdb_path, path)
+    return Warehouse(kind="duckdb", duckdb_path=path)
 
 
 def differing_rows(warehouse: Warehouse, other: Warehouse, table: str) -> int:

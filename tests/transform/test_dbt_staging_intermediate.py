@@ -12,7 +12,6 @@ dbt runs in a subprocess: dbt-duckdb keeps its database open in the process that
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
-from tests.transform.compare import differing_rows
+from tests.transform.compare import copy_warehouse, differing_rows
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, dbt_args, dbt_env
 from warehouse import Warehouse
 
@@ -178,8 +177,7 @@ def test_incremental_models_equal_a_full_rebuild(built, tmp_path: Path) -> None:
     admin.simulate(120, seed=5)
     ingest_all(run)
     dbt_build(warehouse, work)  # incremental
-    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "full.duckdb")
-    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    copy = copy_warehouse(warehouse, tmp_path / "full.duckdb")
     dbt_build(copy, tmp_path, full_refresh=True)
     for table in INCREMENTAL:
         assert differing_rows(warehouse, copy, table) == 0, table

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import os
-import shutil
 import subprocess
 import sys
 from decimal import Decimal
@@ -24,6 +23,7 @@ import pytest
 
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
+from tests.transform.compare import copy_warehouse
 from transform.dbt_cli import PRE_IDENTITY_SELECTION, PROJECT_DIR, dbt_args, dbt_env
 from transform.identity_step import resolve_identities
 from warehouse import Warehouse
@@ -215,23 +215,20 @@ def test_a_companys_own_plans_build_and_an_unknown_plan_fails_clearly(built, tmp
     from transform.dbt_session import DbtBuildFailed, DbtSession
 
     _, warehouse, _, _ = built
-    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "plans.duckdb")
-    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    copy = copy_warehouse(warehouse, tmp_path / "plans.duckdb")
     monkeypatch.setenv("SYNCLINE_DBT_TARGET_PATH", str(tmp_path / "target"))
+    [(growth_live, growth_sync)] = copy.query(
+        "select (select count(*) from marts.golden_contracts where plan_code = 'growth' and is_live),"
+        " (select count(*) from marts.sync_support_organizations where plan = 'growth')"
+    )
+    assert growth_live > 0 and growth_sync > 0  # precondition: the renamed plan has live contracts
     with duckdb.connect(str(copy.duckdb_path)) as con:
-        [(growth_live,)] = con.execute(
-            "select count(*) from marts.golden_contracts where plan_code = 'growth' and is_live"
-        ).fetchall()
-        [(growth_sync,)] = con.execute(
-            "select count(*) from marts.sync_support_organizations where plan = 'growth'"
-        ).fetchall()
         con.execute(
             'update raw_billing.products set metadata = \'{"plan_code":"team","support_tier":"gold"}\''
             " where metadata->>'plan_code' = 'growth'"
         )
         con.execute("update reference.plan_tiers set plan_code = 'team' where plan_code = 'growth'")
         con.execute("insert into reference.sla_policies values ('gold', 'Gold (2h)')")
-    assert growth_live > 0 and growth_sync > 0
 
     dbt = DbtSession(copy)
     built_plans = dbt.run("contracts", PLAN_MODELS, exclude=["resource_type:seed"])

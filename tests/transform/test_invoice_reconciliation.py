@@ -19,7 +19,6 @@ dbt runs in a subprocess: dbt-duckdb keeps its database open in the process that
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -30,7 +29,7 @@ import pytest
 
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
-from tests.transform.compare import multiset_difference
+from tests.transform.compare import copy_warehouse, multiset_difference
 from transform.dbt_cli import dbt_args, dbt_env
 from transform.identity_step import CROSS_REFERENCES, PARTIES, resolve_identities
 from warehouse import Warehouse
@@ -270,8 +269,7 @@ def test_void_documents_are_not_postable(built, tmp_path: Path) -> None:
     import duckdb
 
     _, warehouse, _, work = built
-    copy = Warehouse(kind="duckdb", duckdb_path=tmp_path / "void.duckdb")
-    shutil.copy(warehouse.duckdb_path, copy.duckdb_path)
+    copy = copy_warehouse(warehouse, tmp_path / "void.duckdb")
     with duckdb.connect(str(copy.duckdb_path)) as con:
         [(unposted,)] = con.execute(
             "select min(billing_document_id) from marts.invoice_reconciliation where reconciliation_status = 'missing_in_erp'"

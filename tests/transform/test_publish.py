@@ -147,3 +147,18 @@ def test_readers_holding_or_opening_the_copy_while_builds_publish(
         check=True,
     )
     assert json.loads(fresh.stdout) == expected(1 + PUBLISHES)
+
+
+def test_in_one_process_a_newer_copy_shows_once_its_connections_are_closed(warehouse: Warehouse) -> None:
+    """DuckDB keeps one instance per file path in a process (the README says so to analysts)."""
+    build(warehouse, 1)
+    published = publish_read_copy(warehouse)
+    first = duckdb.connect(str(published), read_only=True)
+    build(warehouse, 2)
+    publish_read_copy(warehouse)
+    second = duckdb.connect(str(published), read_only=True)
+    assert list(second.execute(SNAPSHOT).fetchone()) == expected(1)  # the open instance: the old file
+    first.close()
+    second.close()
+    with duckdb.connect(str(published), read_only=True) as third:
+        assert list(third.execute(SNAPSHOT).fetchone()) == expected(2)

@@ -12,7 +12,6 @@ PostgreSQL run builds the same in-process.
 from __future__ import annotations
 
 import csv
-import shutil
 import time
 
 import duckdb
@@ -21,7 +20,7 @@ import pytest
 from sandbox.client import SandboxAdmin
 from sandbox.settings import SYSTEMS
 from tests.ingestion.conftest import Runner
-from tests.transform.compare import differing_rows
+from tests.transform.compare import copy_warehouse, differing_rows
 from transform.build import DbtBuildFailed, transform
 from transform.dbt_cli import PROJECT_DIR
 from warehouse import Warehouse
@@ -153,8 +152,7 @@ def test_an_incremental_build_skips_unchanged_seeds(built, sandbox, tmp_path) ->
         f" where person_record_id in ('crm:{gone['crm_contact']}', 'support:{gone['support_user']}'))"
     )
     assert parties == people == 0
-    rebuilt = Warehouse(kind="duckdb", duckdb_path=tmp_path / "rebuilt.duckdb")
-    shutil.copy(warehouse.duckdb_path, rebuilt.duckdb_path)
+    rebuilt = copy_warehouse(warehouse, tmp_path / "rebuilt.duckdb")
     transform(rebuilt, full_refresh=True, publish=False)
     for table in INCREMENTAL_TABLES:
         assert differing_rows(warehouse, rebuilt, table) == 0, table
