@@ -208,8 +208,9 @@ PLAN_MODELS = ["int_subscription_current_plan", "path:models/marts/contracts"]
 def test_a_companys_own_plans_build_and_an_unknown_plan_fails_clearly(built, tmp_path, monkeypatch) -> None:
     """In a copy of the warehouse the billing catalogue renames the growth plan to 'team' with a new
     support tier 'gold', and the seed tables list both, as a company's own plan_tiers.csv and
-    sla_policies.csv would: the contract marts build and carry them. Then 'team' leaves plan_tiers: the
-    build fails on the test that says which seed to complete."""
+    sla_policies.csv would: the contract marts build and carry them. Then 'team' leaves plan_tiers, and
+    later 'gold' leaves sla_policies: each time the build fails on the test that says which seed to
+    complete."""
     import duckdb
 
     from transform.dbt_session import DbtBuildFailed, DbtSession
@@ -251,6 +252,23 @@ def test_a_companys_own_plans_build_and_an_unknown_plan_fails_clearly(built, tmp
     assert "add the plan code with its rank to dbt_project/seeds/plan_tiers.csv" in failure
     with pytest.raises(DbtBuildFailed, match="live_contract_plan_missing_from_plan_tiers_seed"):
         unknown.raise_on_failure()
+
+    # the plan is ranked again, but its support tier has no SLA policy
+    with duckdb.connect(str(copy.duckdb_path)) as con:
+        con.execute("insert into reference.plan_tiers values ('team', 2, 'Team plan')")
+        con.execute("delete from reference.sla_policies where support_entitlement = 'gold'")
+    no_policy = dbt.run("contracts", PLAN_MODELS, exclude=["resource_type:seed"])
+    assert not no_policy.success
+    failures = {failure.split(".")[2]: failure for failure in no_policy.failures()}
+    failure = failures.pop("contract_entitlement_missing_from_sla_policies_seed")
+    assert f"Got {growth_live} results" in failure
+    assert "to dbt_project/seeds/sla_policies.csv" in failure
+    # the other failures are the same gap, seen on the entitlements derived from the contract's
+    assert failures and all(
+        name.startswith("relationships_")
+        and name.endswith("_entitlement__support_entitlement__ref_sla_policies_")
+        for name in failures
+    ), failures
 
 
 # -- entitlement drift and its KPI ----------------------------------------------------------------------
