@@ -17,7 +17,7 @@ import itertools
 import os
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -125,7 +125,7 @@ def built(sandbox, tmp_path_factory: pytest.TempPathFactory):
 
 def customers_in_erp(admin) -> set[str]:
     """The real customers with at least one ERP record (the ERP duplicates some)."""
-    return {row["customer_key"] for row in admin.truth("customers") if row["system"] == "erp"}
+    return {key for (system, _), key in truth_keys(admin).items() if system == "erp"}
 
 
 def test_golden_ids_are_real_customers(built) -> None:
@@ -133,21 +133,22 @@ def test_golden_ids_are_real_customers(built) -> None:
     truth = truth_keys(admin)
     golden = crosswalk(warehouse)
     assert set(golden) == set(truth)  # every company record of every system, once
-    # Every golden id stands for one real customer: records agreeing with their cluster's majority.
-    # Identity resolution is probabilistic (Splink): the truth is exact, the matcher is held to a
-    # budget against it (purity, pairwise precision and recall, the number of golden customers).
-    majority = defaultdict(Counter)
+    # Every golden id stands for one real customer, exactly: no cluster merges two of them (a wrong
+    # merge mixes two companies' data and is sent on to their systems).
+    real_customers = defaultdict(set)
     for record, golden_id in golden.items():
-        majority[golden_id][truth[record]] += 1
-    pure = sum(counts.most_common(1)[0][1] for counts in majority.values())
-    assert pure / len(golden) >= 0.98
-    truth_pairs, golden_pairs = pairs(truth), pairs(golden)
-    both = len(truth_pairs & golden_pairs)
-    precision, recall = both / len(golden_pairs), both / len(truth_pairs)
-    assert precision >= 0.97 and recall >= 0.97, (precision, recall)
+        real_customers[golden_id].add(truth[record])
+    mixed = {golden_id: keys for golden_id, keys in real_customers.items() if len(keys) > 1}
+    assert not mixed, list(mixed.items())[:10]
+    # Missed merges leave a real customer split over several golden ids: identity resolution is
+    # probabilistic (Splink), so against the exact truth the recall and the number of golden
+    # customers are a budget (seed 7, scale 300: recall 0.99, 305 golden ids for 300 customers).
+    truth_pairs, golden_pairs = pairs(truth), pairs(golden)  # golden pairs are truth pairs: none mixed
+    recall = len(golden_pairs) / len(truth_pairs)
+    assert recall >= 0.97, recall
     customers = len(set(truth.values()))
     [(golden_count,)] = warehouse.query("select count(*) from marts.golden_customers")
-    assert abs(golden_count - customers) <= 0.02 * customers, (golden_count, customers)
+    assert customers <= golden_count <= 1.02 * customers, (golden_count, customers)
 
 
 def test_survivorship_follows_the_ownership_seed(built) -> None:
@@ -429,9 +430,9 @@ def test_customer_marts_build_on_postgres(postgres_built) -> None:
     truth = truth_keys(postgres_built.admin)
     golden = crosswalk(warehouse)
     assert set(golden) == set(truth)
-    both = pairs(truth) & pairs(golden)
-    # the probabilistic matcher's budget against the exact truth (test_golden_ids_are_real_customers)
-    assert len(both) / len(pairs(golden)) >= 0.97 and len(both) / len(pairs(truth)) >= 0.97
+    # no wrong merge, exactly; missed merges within the matcher's budget (test_golden_ids_are_real_customers)
+    assert pairs(golden) <= pairs(truth)
+    assert len(pairs(golden)) / len(pairs(truth)) >= 0.97
     [(with_erp, from_erp)] = warehouse.query(
         "select count(*), count(*) filter (where legal_name_source = 'erp') "
         "from marts.golden_customers where erp_record_count > 0"
