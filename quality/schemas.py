@@ -8,8 +8,17 @@ run on a column (a retyped column) is a table-level failure; a value that breaks
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import pandas as pd
 from pandera.pandas import Check, Column, DataFrameSchema
+
+from transform.dbt_cli import PROJECT_DIR
+
+# the catalogues come from dbt's seeds, as the dbt tests read them: a company's own entitlements
+# (sla_policies.csv) pass the gates once they are listed there
+SEEDS_DIR = PROJECT_DIR / "seeds"
 
 
 def _matches(pattern: str, name: str) -> Check:
@@ -19,6 +28,12 @@ def _matches(pattern: str, name: str) -> Check:
 
 def _one_of(values: list[str], name: str) -> Check:
     return Check(lambda s: s.isin(values), name=name)
+
+
+def seed_values(seed: str, column: str) -> list[str]:
+    """The values of one column of a dbt seed (the catalogue it is the source of truth for)."""
+    with Path(SEEDS_DIR, f"{seed}.csv").open(newline="") as f:
+        return [row[column] for row in csv.DictReader(f)]
 
 
 SYSTEMS = ["billing", "crm", "erp", "support"]
@@ -172,7 +187,7 @@ def sync_support_organizations() -> DataFrameSchema:
             "golden_customer_id": _any(GOLDEN_ID, nullable=False),
             "operation": _any(_one_of(SYNC_OPERATIONS, "operation_values"), nullable=False),
             "support_entitlement": _any(
-                _one_of(["none", "standard", "priority", "premium", "premium_24x7"], "entitlement_values")
+                _one_of(seed_values("sla_policies", "support_entitlement"), "entitlement_values")
             ),
             "seats": _any(NON_NEGATIVE),
             "record_hash": _any(nullable=False),

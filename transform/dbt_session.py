@@ -56,9 +56,10 @@ class DbtBuild:
         return counts
 
     def failures(self) -> list[str]:
-        """`unique_id: dbt's message` of every node that errored or failed."""
+        """`unique_id: dbt's message` of every node that errored or failed, and what a failing test
+        means when the project describes it."""
         return [
-            f"{result.node.unique_id}: {(result.message or '').strip()[:300]}"
+            f"{result.node.unique_id}: {(result.message or '').strip()[:300]}" + _what_it_means(result.node)
             for result in self.results
             if node_status(result) in FAILED
         ]
@@ -67,6 +68,11 @@ class DbtBuild:
         if not self.success:
             detail = "; ".join(self.failures()[:5]) or str(self.error)
             raise DbtBuildFailed(f"{self.step} failed: {detail}")
+
+
+def _what_it_means(node: Any) -> str:
+    description = " ".join((getattr(node, "description", "") or "").split())
+    return f" ({description})" if description and getattr(node, "resource_type", None) == "test" else ""
 
 
 def node_status(result: Any) -> str:

@@ -149,6 +149,8 @@ def test_second_run_reads_only_changes_from_events(run, settled_sandbox: Sandbox
 def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     fresh_sandbox.set_faults("billing", error_rate=0.2, seed=4)
     run("billing", config={"page_size": 50})
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("billing")["injected"].get("error", 0) > 0
     assert _counts(run) == _truth(fresh_sandbox)
 
@@ -156,6 +158,8 @@ def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: Sand
 def test_rate_limit_storm_still_gives_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     fresh_sandbox.set_faults("billing", rate_limit_quota=5, rate_limit_window_s=1)
     run("billing")
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("billing")["injected"].get("rate_limited", 0) > 0
     assert _counts(run) == _truth(fresh_sandbox)
 

@@ -80,13 +80,15 @@ def test_search_rewindows_at_the_result_cap(run, fresh_sandbox: SandboxAdmin, mo
         70, kinds=["crm_address_change", "crm_owner_change", "new_customer"], seed=11
     )["changes"]
     companies, contacts = _changed(changes, "companies"), _changed(changes, "contacts")
+    # precondition: more changes than the search cap below (the changes are the truth the run must match)
     assert len(companies) > 10 and len(contacts) > 10
 
     second = run("crm", config={"search_page_size": 7, "search_result_cap": 20})
     assert second.rows.get("companies") == len(companies)  # none lost, none twice
     assert second.rows.get("contacts") == len(contacts)
     assert max(int(after) for _, after in windows if after is not None) < 20
-    assert len({window for window, _ in windows}) >= 4  # several windows per resource
+    # several windows per resource: how many follows the paginator's halving, not the data (no truth)
+    assert len({window for window, _ in windows}) >= 4
     counts = fresh_sandbox.truth("counts")["crm"]
     assert _table_counts(run) == {table: counts[table] for table in TABLES}
     (latest,) = run.warehouse.query("select count(distinct id) from raw_crm.companies")
@@ -106,6 +108,8 @@ def test_search_window_stuck_on_one_timestamp_fails_clearly() -> None:
 def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     fresh_sandbox.set_faults("crm", error_rate=0.2, seed=4)
     run("crm", config={"page_size": 20})  # list path
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("crm")["injected"].get("error", 0) > 0
     counts = fresh_sandbox.truth("counts")["crm"]
     assert _table_counts(run) == {table: counts[table] for table in TABLES}
@@ -121,6 +125,8 @@ def test_rate_limit_storm_still_gives_exact_counts(run, fresh_sandbox: SandboxAd
     fresh_sandbox.simulate(5, kinds=["new_customer"], seed=8)
     fresh_sandbox.set_faults("crm", rate_limit_quota=5, rate_limit_window_s=1)
     run("crm", config={"search_page_size": 2})  # search + batch association reads under the quota
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert sum(fresh_sandbox.faults("crm")["injected"].values()) > 0
     counts = fresh_sandbox.truth("counts")["crm"]
     assert _table_counts(run) == {table: counts[table] for table in TABLES}

@@ -160,6 +160,8 @@ def test_second_run_extracts_only_changed_records(run, fresh_sandbox: SandboxAdm
 def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     fresh_sandbox.set_faults("erp", error_rate=0.2, seed=4)
     run("erp", config={"page_size": SMALL_PAGE})
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("erp")["injected"].get("error", 0) > 0
     counts = fresh_sandbox.truth("counts")["erp"]
     assert _counts(run) == {table: counts[table] for table in TABLES}
@@ -169,6 +171,8 @@ def test_rate_limit_storm_still_gives_exact_counts(run, fresh_sandbox: SandboxAd
     # 3 requests a second for a run of ~10 pages: most pages first get a 429 with Retry-After.
     fresh_sandbox.set_faults("erp", rate_limit_quota=3, rate_limit_window_s=1)
     run("erp", config={"page_size": 200})
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("erp")["injected"].get("rate_limited", 0) > 0
     counts = fresh_sandbox.truth("counts")["erp"]
     assert _counts(run) == {table: counts[table] for table in TABLES}

@@ -43,6 +43,8 @@ def test_second_run_extracts_only_changed_records(run, fresh_sandbox: SandboxAdm
 def test_injected_server_errors_still_give_exact_counts(run, fresh_sandbox: SandboxAdmin) -> None:
     fresh_sandbox.set_faults("support", error_rate=0.2, seed=4)
     run("support", config={"export_page_size": 50, "page_size": 2})
+    # precondition, not a result: the faults fired (how often follows the request count, which no
+    # truth gives); the outcome is compared with the truth exactly below
     assert fresh_sandbox.faults("support")["injected"].get("error", 0) > 0
     counts = fresh_sandbox.truth("counts")["support"]
     assert {table: run.count("support", table) for table in TABLES} == {

@@ -111,3 +111,24 @@ def test_an_empty_sync_model_passes_its_gate_but_keeps_its_columns_checked() -> 
     assert evaluate(empty, gate.schema(), gate.table, gate.key, min_rows=gate.min_rows).passed
     broken = empty.drop(columns=["record_hash"])
     assert not evaluate(broken, gate.schema(), gate.table, gate.key, min_rows=gate.min_rows).passed
+
+
+def test_entitlements_come_from_the_sla_policies_seed(tmp_path, monkeypatch) -> None:
+    """A company's own entitlement passes the gate once its sla_policies seed lists it; one that no
+    seed row names is quarantined."""
+    (tmp_path / "sla_policies.csv").write_text("support_entitlement,sla_policy\nnone,\ngold,Gold (2h)\n")
+    monkeypatch.setattr(schemas, "SEEDS_DIR", tmp_path)
+    frame = pd.DataFrame(
+        {
+            "record_key": ["a", "b", "c"],
+            "golden_customer_id": ["GC000000001", "GC000000002", "GC000000003"],
+            "support_organization_id": [11, 12, 13],
+            "operation": ["update", "update", "update"],
+            "support_entitlement": ["gold", "none", "premium"],  # 'premium' is not in this company's seed
+            "seats": [3, 4, 5],
+            "record_hash": ["h1", "h2", "h3"],
+        }
+    )
+    result = evaluate(frame, schemas.sync_support_organizations(), "sync_support_organizations", "record_key")
+    assert result.passed and result.quarantined_keys == {"c"}
+    assert result.quarantine["rule"].tolist() == ["entitlement_values"]

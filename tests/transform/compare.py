@@ -1,10 +1,19 @@
-"""Incremental builds against rebuilds from scratch: the rows two DuckDB warehouses disagree on."""
+"""Incremental builds against rebuilds from scratch: the rows two DuckDB relations disagree on, as multisets."""
 
 from __future__ import annotations
+
+import shutil
+from pathlib import Path
 
 import duckdb
 
 from warehouse import Warehouse
+
+
+def copy_warehouse(warehouse: Warehouse, path: Path) -> Warehouse:
+    """A DuckDB warehouse at `path` holding a copy of `warehouse` (closed), to rebuild or break apart."""
+    shutil.copy(warehouse.duckdb_path, path)
+    return Warehouse(kind="duckdb", duckdb_path=path)
 
 
 def differing_rows(warehouse: Warehouse, other: Warehouse, table: str) -> int:
@@ -22,9 +31,16 @@ def differing_rows(warehouse: Warehouse, other: Warehouse, table: str) -> int:
                 [schema, name],
             ).fetchall()
         )
-        return sum(
-            con.execute(
-                f"select count(*) from (select {columns} from {a} except all select {columns} from {b})"
-            ).fetchone()[0]
-            for a, b in ((table, f"other.{table}"), (f"other.{table}", table))
-        )
+        return multiset_difference(con, table, f"other.{table}", columns)
+
+
+def multiset_difference(con: duckdb.DuckDBPyConnection, a: str, b: str, columns: str = "*") -> int:
+    """Rows of relation `a` missing from `b` plus rows of `b` missing from `a`, counted as multisets
+    (`except all`): a row twice in one and once in the other counts once, where `except` would see
+    no difference."""
+    return sum(
+        con.execute(
+            f"select count(*) from (select {columns} from {x} except all select {columns} from {y})"
+        ).fetchone()[0]
+        for x, y in ((a, b), (b, a))
+    )

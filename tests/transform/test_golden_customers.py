@@ -17,7 +17,7 @@ import itertools
 import os
 import subprocess
 import sys
-from collections import Counter, defaultdict
+from collections import defaultdict
 from pathlib import Path
 
 import pandas as pd
@@ -123,28 +123,36 @@ def built(sandbox, tmp_path_factory: pytest.TempPathFactory):
     return admin, warehouse, run, work
 
 
+def customers_in_erp(admin) -> set[str]:
+    """The real customers with at least one ERP record (the ERP duplicates some)."""
+    return {key for (system, _), key in truth_keys(admin).items() if system == "erp"}
+
+
 def test_golden_ids_are_real_customers(built) -> None:
     admin, warehouse, _, _ = built
     truth = truth_keys(admin)
     golden = crosswalk(warehouse)
     assert set(golden) == set(truth)  # every company record of every system, once
-    # Every golden id stands for one real customer: records agreeing with their cluster's majority.
-    majority = defaultdict(Counter)
+    # Every golden id stands for one real customer, exactly: no cluster merges two of them (a wrong
+    # merge mixes two companies' data and is sent on to their systems).
+    real_customers = defaultdict(set)
     for record, golden_id in golden.items():
-        majority[golden_id][truth[record]] += 1
-    pure = sum(counts.most_common(1)[0][1] for counts in majority.values())
-    assert pure / len(golden) >= 0.98
-    truth_pairs, golden_pairs = pairs(truth), pairs(golden)
-    both = len(truth_pairs & golden_pairs)
-    precision, recall = both / len(golden_pairs), both / len(truth_pairs)
-    assert precision >= 0.97 and recall >= 0.97, (precision, recall)
+        real_customers[golden_id].add(truth[record])
+    mixed = {golden_id: keys for golden_id, keys in real_customers.items() if len(keys) > 1}
+    assert not mixed, list(mixed.items())[:10]
+    # Missed merges leave a real customer split over several golden ids: identity resolution is
+    # probabilistic (Splink), so against the exact truth the recall and the number of golden
+    # customers are a budget (seed 7, scale 300: recall 0.99, 305 golden ids for 300 customers).
+    truth_pairs, golden_pairs = pairs(truth), pairs(golden)  # golden pairs are truth pairs: none mixed
+    recall = len(golden_pairs) / len(truth_pairs)
+    assert recall >= 0.97, recall
     customers = len(set(truth.values()))
     [(golden_count,)] = warehouse.query("select count(*) from marts.golden_customers")
-    assert abs(golden_count - customers) <= 0.02 * customers, (golden_count, customers)
+    assert customers <= golden_count <= 1.02 * customers, (golden_count, customers)
 
 
 def test_survivorship_follows_the_ownership_seed(built) -> None:
-    _, warehouse, _, _ = built
+    admin, warehouse, _, _ = built
     seed = ownership()
     # The winner of every field comes from the best-ranked system that offered a value (owner, then
     # fallback order, ranked here from the seed itself): nothing of a better rank was passed over.
@@ -173,7 +181,7 @@ def test_survivorship_follows_the_ownership_seed(built) -> None:
         "select count(*), count(*) filter (where legal_name_source = 'erp') "
         "from marts.golden_customers where erp_record_count > 0"
     )
-    assert with_erp > 200 and from_erp == with_erp
+    assert with_erp == len(customers_in_erp(admin)) and from_erp == with_erp
     # Every `<field>_source` is the system of the attribute row it was pivoted from.
     golden = warehouse.read_frame("select * from marts.golden_customers")
     attributes = warehouse.read_frame(
@@ -291,7 +299,7 @@ def test_drift_only_on_fields_the_erp_does_not_own(built) -> None:
     _, warehouse, _, _ = built
     seed = ownership()
     drift = warehouse.read_frame("select * from marts.master_data_drift")
-    assert len(drift) > 10
+    assert len(drift) > 10  # the sandbox's ERP drifts from the golden values; no truth counts by how much
     for field in set(drift["field"]):
         assert seed[field]["owner_system"] != "erp" and "erp" in seed[field]["sync_targets"].split("|"), field
     assert (drift["erp_value"].fillna("").str.lower() != drift["golden_value"].str.lower()).all()
@@ -422,13 +430,14 @@ def test_customer_marts_build_on_postgres(postgres_built) -> None:
     truth = truth_keys(postgres_built.admin)
     golden = crosswalk(warehouse)
     assert set(golden) == set(truth)
-    both = pairs(truth) & pairs(golden)
-    assert len(both) / len(pairs(golden)) >= 0.97 and len(both) / len(pairs(truth)) >= 0.97
+    # no wrong merge, exactly; missed merges within the matcher's budget (test_golden_ids_are_real_customers)
+    assert pairs(golden) <= pairs(truth)
+    assert len(pairs(golden)) / len(pairs(truth)) >= 0.97
     [(with_erp, from_erp)] = warehouse.query(
         "select count(*), count(*) filter (where legal_name_source = 'erp') "
         "from marts.golden_customers where erp_record_count > 0"
     )
-    assert with_erp > 200 and from_erp == with_erp
+    assert with_erp == len(customers_in_erp(postgres_built.admin)) and from_erp == with_erp
     operations = dict(warehouse.query("select operation, count(*) from marts.sync_erp_customers group by 1"))
     assert set(operations) == {"insert", "update", "noop"}
     assert warehouse.query("select count(*) from marts.kpi_duplicate_customers") == [(1,)]
