@@ -26,6 +26,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect, sync_playwright
 
 from tests.conftest import free_port
 from tests.orchestration.conftest import ROOT
@@ -74,9 +75,11 @@ RUN_TIMEOUT_S = 420
 UI_TIMEOUT_MS = 90_000
 
 
-def require_chromium() -> None:
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium, or a skip that says how to install it (a failure under CI=true)."""
     if CHROMIUM.exists():
-        return
+        return CHROMIUM
     message = (
         f"{CHROMIUM} not found: the UI test needs Debian's chromium "
         "(as root: `apt-get install -y chromium`; `.ci/run` installs it)"
@@ -118,14 +121,18 @@ def dagster_webserver(log_path: Path, timeout_s: float = 240) -> Iterator[str]:
         deadline = time.monotonic() + timeout_s
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"dagster-webserver exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}")
+                pytest.fail(
+                    f"dagster-webserver exited with {proc.returncode}:\n{log_path.read_text()[-4000:]}"
+                )
             try:
                 if httpx.get(f"{url}/server_info", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"dagster-webserver not serving after {timeout_s}s:\n{log_path.read_text()[-4000:]}")
+                pytest.fail(
+                    f"dagster-webserver not serving after {timeout_s}s:\n{log_path.read_text()[-4000:]}"
+                )
             time.sleep(0.5)
         yield url
     finally:
@@ -133,15 +140,13 @@ def dagster_webserver(log_path: Path, timeout_s: float = 240) -> Iterator[str]:
 
 
 @contextmanager
-def chromium_page(profile_dir: Path):
-    from playwright.sync_api import expect, sync_playwright
-
+def chromium_page(executable: Path, profile_dir: Path) -> Iterator[Page]:
     expect.set_options(timeout=UI_TIMEOUT_MS)  # pages of a 200-asset location load slowly on 2 busy cores
 
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile_dir),  # a fresh profile each run
-            executable_path=str(CHROMIUM),
+            executable_path=str(executable),
             args=CHROMIUM_ARGS,
             headless=True,
             viewport={"width": 1600, "height": 1000},
@@ -160,9 +165,7 @@ def label(key: str) -> str:
     return key.replace("/", " / ")
 
 
-def check_code_location_loaded(page, url: str) -> None:
-    from playwright.sync_api import expect
-
+def check_code_location_loaded(page: Page, url: str) -> None:
     page.goto(f"{url}/locations")
     expect(page.get_by_text("1 code location", exact=True)).to_be_visible()
     expect(page.get_by_role("link", name=re.compile(rf"^{LOCATION}(\s|$)"))).to_be_visible()
@@ -171,9 +174,7 @@ def check_code_location_loaded(page, url: str) -> None:
         expect(page.get_by_text(error)).to_have_count(0)
 
 
-def check_asset_graph(page, url: str) -> None:
-    from playwright.sync_api import expect
-
+def check_asset_graph(page: Page, url: str) -> None:
     page.goto(f"{url}/asset-groups")  # the global lineage: one node per group
     for group in EXPECTED_ASSETS:
         expect(page.get_by_text(group, exact=True).first).to_be_visible()
@@ -190,10 +191,8 @@ def check_asset_graph(page, url: str) -> None:
     expect(page.get_by_text("sync_erp_customers", exact=True).first).to_be_visible()
 
 
-def materialize_from_asset_page(page, url: str, key: str) -> str:
+def materialize_from_asset_page(page: Page, url: str, key: str) -> str:
     """Click the asset page's Materialize button, follow the launched run to its end: its status."""
-    from playwright.sync_api import expect
-
     page.goto(f"{url}/assets/{key}")
     expect(page.get_by_text("Never materialized").first).to_be_visible()
     page.get_by_role("button", name=re.compile(r"(^|\s)Materialize$")).click()
@@ -206,31 +205,42 @@ def materialize_from_asset_page(page, url: str, key: str) -> str:
     return final.inner_text()
 
 
-def test_dagster_ui_in_chromium(code_location_env: dict[str, str], tmp_path: Path) -> None:
-    require_chromium()
+@contextmanager
+def ui_step(
+    page: Page, name: str, seconds: dict[str, float], tmp_path: Path, log_path: Path
+) -> Iterator[None]:
+    """Time a step; on a failure, keep a screenshot of the page and show the webserver's log."""
+    start = time.monotonic()
+    try:
+        yield
+    except BaseException:
+        shot = tmp_path / ("failure-" + re.sub(r"\W+", "_", name) + ".png")
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"UI test failed at '{name}': screenshot {shot}, webserver log {log_path}")
+        print(log_path.read_text()[-6000:])
+        raise
+    finally:
+        seconds[name] = round(time.monotonic() - start, 1)
+
+
+def test_dagster_ui_in_chromium(chromium: Path, code_location_env: dict[str, str], tmp_path: Path) -> None:
     with (Path(code_location_env["DAGSTER_HOME"]) / "dagster.yaml").open("a") as instance_yaml:
         instance_yaml.write(DIRECT_RUN_LAUNCH)
     log_path = tmp_path / "dagster-webserver.log"
-    step = "start the webserver"
-    with dagster_webserver(log_path) as url, chromium_page(tmp_path / "chromium-profile") as page:
-        try:
-            step = "code location loaded"
+    seconds: dict[str, float] = {}
+    start = time.monotonic()
+    with dagster_webserver(log_path) as url, chromium_page(chromium, tmp_path / "chromium-profile") as page:
+        seconds["webserver and browser up"] = round(time.monotonic() - start, 1)
+        with ui_step(page, "code location loaded", seconds, tmp_path, log_path):
             check_code_location_loaded(page, url)
-            step = "asset graph"
+        with ui_step(page, "asset graph", seconds, tmp_path, log_path):
             check_asset_graph(page, url)
-            step = f"materialize {SEED}"
+        with ui_step(page, f"materialize {SEED}", seconds, tmp_path, log_path):
             status = materialize_from_asset_page(page, url, SEED)
             assert status == "Success", f"the run launched from the UI ended in {status}"
             page.goto(f"{url}/assets/{SEED}")
-            from playwright.sync_api import expect
-
             expect(page.get_by_text("Never materialized")).to_have_count(0)
-        except BaseException:
-            shot = tmp_path / ("failure-" + re.sub(r"\W+", "_", step) + ".png")
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"UI test failed at '{step}': screenshot {shot}, webserver log {log_path}")
-            print(log_path.read_text()[-6000:])
-            raise
+    print(f"UI test seconds per step: {seconds}")
 
     from warehouse import Warehouse
 
