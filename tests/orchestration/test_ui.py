@@ -2,7 +2,7 @@
 
 `dagster-webserver` serves workspace.yaml on a free port, with a temp DAGSTER_HOME and a temp DuckDB
 warehouse (`code_location_env`). In the browser: the code location is loaded without error, the asset
-groups and their assets are there, and a materialization launched with the asset page's Materialize
+groups and their assets are there, with descriptions and metadata, and a materialization launched with the asset page's Materialize
 button runs to Success and writes the temp warehouse.
 
 The webserver runs alone, without the daemon, so the sensors and schedules that run by default never
@@ -191,6 +191,24 @@ def check_asset_graph(page: Page, url: str) -> None:
     expect(page.get_by_text("sync_erp_customers", exact=True).first).to_be_visible()
 
 
+def check_descriptions_and_metadata(page: Page, url: str) -> None:
+    """A sensor's page shows its description, a dbt test check says what it asserts, a sync asset its
+    definition metadata."""
+    from orchestration.defs.operations import billing_events_sensor
+
+    page.goto(f"{url}/locations/{LOCATION}/sensors/{billing_events_sensor.name}")
+    expect(page.get_by_text(billing_events_sensor.description, exact=True)).to_be_visible()
+    page.goto(f"{url}/assets/{SEED}?view=checks")
+    # the first check of the seed, its description rendered as Markdown (the backticks as code)
+    expect(
+        page.get_by_text(re.compile(r"^dbt not_null test on plan_code \(severity error")).first
+    ).to_be_visible()
+    expect(page.get_by_text("No description provided")).to_have_count(0)
+    page.goto(f"{url}/assets/reverse_etl/erp_customers")
+    metadata_row = page.get_by_role("row").filter(has=page.get_by_text("desired_state", exact=True))
+    expect(metadata_row).to_contain_text("marts.sync_erp_customers")
+
+
 def materialize_from_asset_page(page: Page, url: str, key: str) -> str:
     """Click the asset page's Materialize button, follow the launched run to its end: its status."""
     page.goto(f"{url}/assets/{key}")
@@ -235,6 +253,8 @@ def test_dagster_ui_in_chromium(chromium: Path, code_location_env: dict[str, str
             check_code_location_loaded(page, url)
         with ui_step(page, "asset graph", seconds, tmp_path, log_path):
             check_asset_graph(page, url)
+        with ui_step(page, "descriptions and metadata", seconds, tmp_path, log_path):
+            check_descriptions_and_metadata(page, url)
         with ui_step(page, f"materialize {SEED}", seconds, tmp_path, log_path):
             status = materialize_from_asset_page(page, url, SEED)
             assert status == "Success", f"the run launched from the UI ended in {status}"
