@@ -31,7 +31,9 @@ from playwright.sync_api import Page, expect, sync_playwright
 from tests.conftest import free_port
 from tests.orchestration.conftest import ROOT
 
-pytestmark = pytest.mark.ui
+# ~2-4 min on 2 busy cores (the webserver, the run and its step each import the code location);
+# a larger cap than the suite's 600 s for a crawling machine.
+pytestmark = [pytest.mark.ui, pytest.mark.timeout(900)]
 
 CHROMIUM = Path(os.environ.get("SYNCLINE_CHROMIUM", "/usr/bin/chromium"))
 # Without the background-networking flags, Chromium's calls home are refused by the closed network.
