@@ -120,6 +120,13 @@ def build_sync_asset(spec: SyncSpec) -> dg.AssetsDefinition:
         group_name=GROUP,
         kinds={"python", spec.destination},
         description=f"{spec.description} Desired state: `marts.{spec.model}`; ledger and DLQ in the ops store.",
+        metadata={
+            "destination": f"{spec.destination} {spec.object}",
+            "desired_state": f"marts.{spec.model}",
+            "record_key": spec.key,
+            "mode": spec.mode,
+            "field_mapping": dg.MetadataValue.json({f.column: f.prop for f in spec.fields}),
+        },
         required_resource_keys={spec.destination},
     )
     def _sync(context: dg.AssetExecutionContext, config: SyncRunConfig) -> dg.MaterializeResult:

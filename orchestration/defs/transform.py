@@ -10,6 +10,7 @@ dbt runs the way `syncline transform` runs it: in this process through `transfor
 its result per node into outputs and check results.
 """
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -34,6 +35,30 @@ dbt_project = DbtProject(project_dir=PROJECT_DIR, profiles_dir=PROJECT_DIR)
 dbt_project.prepare_if_dev()  # only parses under `dagster dev`; the Makefile/CI/tests run `dbt parse`
 
 
+def describe_dbt_test(test: Mapping[str, Any]) -> str:
+    """A dbt test as its check's description in the UI: its own description, else what it asserts."""
+    severity = (test.get("config", {}).get("severity") or "error").lower()
+    effect = "a failure blocks the downstream assets" if severity == "error" else "a failure only warns"
+    generic = test.get("test_metadata") or {}
+    kwargs = generic.get("kwargs", {})
+    if test.get("description"):
+        what = test["description"].rstrip(".")
+    elif not generic:
+        what = f"dbt singular test `{test['original_file_path']}`"
+    else:
+        name = ".".join(filter(None, (generic.get("namespace"), generic["name"])))
+        column = kwargs.get("column_name")
+        what = f"dbt `{name}` test" + (f" on `{column}`" if column else "")
+        if generic["name"] == "relationships":
+            to = re.sub(r"^(?:ref|source)\((.*)\)$", r"\1", str(kwargs.get("to", ""))).replace("'", "")
+            what += f": every value is a `{kwargs.get('field')}` of {to.replace(', ', '.')}"
+        elif generic["name"] == "accepted_values":
+            what += f": one of {', '.join(map(str, kwargs.get('values', [])))}"[:300]
+        elif args := {k: v for k, v in kwargs.items() if k not in ("model", "column_name")}:
+            what += " (" + "; ".join(f"{k}: {v}" for k, v in args.items())[:300] + ")"
+    return f"{what} (severity {severity}: {effect})."
+
+
 class SynclineDbtTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
@@ -48,6 +73,32 @@ class SynclineDbtTranslator(DagsterDbtTranslator):
         if manifest["nodes"].get(unique_id, {}).get("name") in GOLDEN_MODELS:
             return spec.replace_attributes(freshness_policy=freshness_policy())
         return spec
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        if dbt_resource_props["resource_type"] == "seed":  # no SQL to show: say where the rows come from
+            description = dbt_resource_props.get("description") or f"dbt seed {dbt_resource_props['name']}"
+            return f"{description}\n\nRows from `dbt_project/{dbt_resource_props['original_file_path']}`."
+        return super().get_description(dbt_resource_props)
+
+    def get_asset_check_spec(
+        self,
+        asset_spec: dg.AssetSpec,
+        manifest: Mapping[str, Any],
+        unique_id: str,
+        project: DbtProject | None,
+    ) -> dg.AssetCheckSpec | None:
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None or spec.description:
+            return spec
+        return dg.AssetCheckSpec(
+            spec.name,
+            asset=spec.asset_key,
+            description=describe_dbt_test(manifest["nodes"][unique_id]),
+            additional_deps=spec.additional_deps,
+            blocking=spec.blocking,
+            metadata=spec.metadata,
+            automation_condition=spec.automation_condition,
+        )
 
 
 TRANSLATOR = SynclineDbtTranslator(
@@ -117,6 +168,7 @@ def dbt_marts(context: AssetExecutionContext):
                 dg.AssetKey(["intermediate", "int_party_cross_references"]),
             ],
             description=description,
+            metadata={"dagster/table_name": f"{IDENTITY_SCHEMA}.{table}"},
         )
         for table, description in zip(
             IDENTITY_TABLES,

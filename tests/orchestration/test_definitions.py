@@ -55,3 +55,31 @@ def test_materialize_ingestion_assets_into_a_temp_warehouse(
             assert warehouse.query(f"select count(*) from raw_{system}.{table}")[0][0] == expected, (
                 f"raw_{system}.{table}"
             )
+
+
+def test_every_definition_is_described_for_the_ui(code_location_env: dict[str, str]) -> None:
+    """What the Dagster UI shows: a description on every asset, check, job, sensor and schedule, and
+    definition metadata on every asset (its table, its destination, ...)."""
+    defs = load_defs()
+    graph = defs.resolve_asset_graph()
+    undescribed = [
+        key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).description
+    ]
+    without_metadata = [
+        key.to_user_string() for key in graph.get_all_asset_keys() if not graph.get(key).metadata
+    ]
+    checks = [spec for assets_def in graph.assets_defs for spec in assets_def.check_specs]
+    undescribed += [f"check {spec.key.to_user_string()}" for spec in checks if not spec.description]
+    for kind, items in (
+        ("job", defs.resolve_all_job_defs()),
+        ("sensor", defs.sensors or []),
+        ("schedule", defs.schedules or []),
+    ):
+        undescribed += [
+            f"{kind} {item.name}" for item in items if not item.name.startswith("__") and not item.description
+        ]
+    assert not undescribed, undescribed
+    assert not without_metadata, without_metadata
+    # every asset in a group named after its system (raw_<system>) or its layer
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert "default" not in groups and "dbt" not in groups, groups
