@@ -18,6 +18,11 @@ KPI_MARTS = (
 @dg.asset(
     key=["operations", "kpis"],
     group_name="operations",
+    kinds={"python"},
+    metadata={
+        "history": "ops.kpi_history (the ops store: `syncline status` prints where)",
+        "kpi_marts": dg.MetadataValue.json([f"marts.{m}" for m in KPI_MARTS]),
+    },
     deps=[dg.AssetKey(["marts", m]) for m in KPI_MARTS] + [dg.AssetKey(["reverse_etl", s]) for s in SYNCS],
     description="The seven business KPIs (sync latency p50/p95 per sync and journey, failed transaction "
     "rate, manual reconciliation volume, duplicate customer rate, invoice exception rate, support "
