@@ -480,3 +480,16 @@ def test_truth_parties_cover_duplicates(admin):
     assert all(p["source_id"].startswith("cus_") and p["table"] == "customers" for p in parties)
     rng = random.Random(0)
     assert all(k.startswith("C") for k in rng.sample(keys, 10))
+
+
+def test_an_upgrade_after_the_clock_jumped_renews_the_ended_periods_then_prorates(fresh_sandbox, client):
+    # at the wall clock every seeded period has ended: Stripe would have renewed them; so does the upgrade
+    result = fresh_sandbox.simulate(1, seed=3, kinds=["upgrade"], at_wall_clock=True)
+    invoices = list(dict.fromkeys(c["id"] for c in result["changes"] if c["table"] == "invoices"))
+    reasons = [client.v1.invoices.retrieve(i).billing_reason for i in invoices]
+    assert reasons[-1] == "subscription_update" and set(reasons[:-1]) <= {"subscription_cycle"}
+    sub_id = next(
+        c["id"] for c in result["changes"] if c["table"] == "subscriptions" and c["kind"] == "upgrade"
+    )
+    subscription = client.v1.subscriptions.retrieve(sub_id)
+    assert subscription.current_period_end > result["clock"] >= subscription.current_period_start

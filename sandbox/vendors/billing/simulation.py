@@ -50,7 +50,27 @@ class BillingSimulation:
         )
         if sub is None:
             return []
-        return self.writer.change_plan(sub, neighbour_plan(sub["_plan"], step), rng, kind)
+        changes = self._renew_ended_periods(sub, rng)
+        sub = self.writer.table("subscriptions").get(sub["id"])
+        if sub["status"] not in ("active", "trialing", "past_due"):
+            return changes
+        return changes + self.writer.change_plan(sub, neighbour_plan(sub["_plan"], step), rng, kind)
+
+    def _renew_ended_periods(self, sub: dict, rng: random.Random, most: int = 36) -> list[dict]:
+        """Stripe renews a subscription at its period end whether or not anyone looks; the simulation
+        renews only when asked. Before changing a plan, close the periods that have ended (the clock
+        may have jumped, e.g. to the wall clock), so the upgrade prorates the current period."""
+        changes: list[dict] = []
+        for _ in range(most):
+            if (
+                sub["status"] not in ("active", "trialing", "past_due")
+                or sub["current_period_end"] > self.writer.now()
+            ):
+                break
+            customer = self.writer.table("customers").get(sub["customer"])
+            changes += self.writer.renew(sub, customer, rng)
+            sub = self.writer.table("subscriptions").get(sub["id"])
+        return changes
 
     def renewal(self, rng: random.Random) -> list[dict]:
         """Close the period that ended first, if any has ended by now.
