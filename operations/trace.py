@@ -56,9 +56,35 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
                 )
         steps: list[dict[str, Any]] = []
         with store.engine.connect() as con:
-            for row in con.execute(
-                sa.select(ledger).where(condition).order_by(ledger.c.ledger_id)
-            ).mappings():
+            rows = list(
+                con.execute(sa.select(ledger).where(condition).order_by(ledger.c.ledger_id)).mappings()
+            )
+            # what became of the writes that failed: later attempts on the same records (a DLQ replay
+            # or catch-up runs under its own correlation id)
+            failed = {
+                (r["sync_name"], r["record_key"]) for r in rows if r["status"] in ("transient", "rejected")
+            }
+            seen = {r["ledger_id"] for r in rows}
+            if failed:
+                first = min(r["ledger_id"] for r in rows)
+                rows += [
+                    r
+                    for r in con.execute(
+                        sa.select(ledger)
+                        .where(ledger.c.ledger_id > first)
+                        .where(
+                            sa.or_(
+                                *(
+                                    sa.and_(ledger.c.sync_name == s, ledger.c.record_key == k)
+                                    for s, k in failed
+                                )
+                            )
+                        )
+                        .order_by(ledger.c.ledger_id)
+                    ).mappings()
+                    if r["ledger_id"] not in seen
+                ]
+            for row in rows:
                 steps.append(
                     {
                         "at": row["recorded_at"],
@@ -90,6 +116,7 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
                         }
                     )
             correlations = {s["detail"].split("correlation ")[-1].split(",")[0] for s in steps}
+            event_runs: set[str | None] = set()
             for row in con.execute(
                 sa.select(events).where(
                     sa.or_(
@@ -98,6 +125,7 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
                     )
                 )
             ).mappings():
+                event_runs.add(row["run_id"])
                 steps.append(
                     {
                         "at": row["created_at"],
@@ -108,7 +136,8 @@ def trace(identifier: str, warehouse: Warehouse | None = None) -> list[dict[str,
                         "detail": f"{row['event_id']}; handed to run {row['run_id'] or '-'} at {row['received_at']}",
                     }
                 )
-            runs = correlations
+            # alerts name the Dagster run: the event's run, or a replay run (correlation `dlq_<run id>`)
+            runs = {r for r in event_runs if r} | {c.removeprefix("dlq_") for c in correlations}
             for row in con.execute(
                 sa.select(alerts).where(alerts.c.run_id.in_(list(runs) + [identifier]))
             ).mappings():

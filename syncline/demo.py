@@ -202,15 +202,22 @@ def summarize_kpis(warehouse: Warehouse) -> None:
 
 
 def summarize_trace(identifier: str, warehouse: Warehouse) -> None:
+    """The transaction of one event: its batch's events in one line, then every write and alert."""
+    from collections import Counter
+
     from operations.trace import trace
 
-    table = Table("at", "step", "system", "record", "status", title=f"`syncline trace {identifier}`")
     steps = trace(identifier, warehouse)
-    for step in steps[:15]:
+    events = [s for s in steps if s["step"].startswith("billing event")]
+    kinds = Counter(s["step"].removeprefix("billing event ") for s in events)
+    console.print(
+        f"`syncline trace {identifier}`: {len(events)} billing event(s) in its batch "
+        f"({', '.join(f'{n} {k}' for k, n in kinds.most_common())}), then:"
+    )
+    table = Table("at", "step", "system", "record", "status")
+    for step in [s for s in steps if s not in events][:15]:
         table.add_row(str(step["at"])[11:23], step["step"], step["system"], step["record"], step["status"])
     console.print(table)
-    if len(steps) > 15:
-        console.print(f"... {len(steps) - 15} more steps: `.venv/bin/syncline trace {identifier}`")
 
 
 def summarize_syncs(warehouse: Warehouse) -> None:

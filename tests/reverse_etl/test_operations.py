@@ -87,6 +87,7 @@ def test_an_upgrade_reaches_support_with_its_event_id_and_an_erp_outage_is_recov
         warehouse=own_warehouse,
         connections=retl.connections,
         events=config["events"],
+        run_id="event-run",
     )
     assert run.golden_customers
     results = {r.sync: r for r in run.results}
@@ -132,6 +133,13 @@ def test_an_upgrade_reaches_support_with_its_event_id_and_an_erp_outage_is_recov
     from operations.kpis import measure_kpis
 
     assert any(k.kpi == "mean_time_to_resolve" for k in measure_kpis(own_warehouse))
+    # the trace of the event follows its failed ERP writes to their recovery, and shows the alert
+    from operations.trace import trace
+
+    steps = trace(event_id, own_warehouse)
+    assert any(s["step"] == "alert outage" and s["record"] == "erp" for s in steps)
+    if any(s["system"] == "erp" and s["status"] == "transient" for s in steps):
+        assert any(s["system"] == "erp" and s["status"] in ("created", "updated") for s in steps)
     from tests.reverse_etl.test_resilience import assert_no_duplicates
 
     assert_no_duplicates(retl)

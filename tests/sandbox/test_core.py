@@ -131,7 +131,9 @@ def test_simulate_is_deterministic_for_a_seed(fresh_sandbox: SandboxAdmin) -> No
     ]
 
 
-def test_simulate_at_wall_clock_stamps_now_and_never_moves_the_clock_back(fresh_sandbox: SandboxAdmin) -> None:
+def test_simulate_at_wall_clock_stamps_now_and_never_moves_the_clock_back(
+    fresh_sandbox: SandboxAdmin,
+) -> None:
     import time
 
     simulated = fresh_sandbox.simulate(3, seed=5)
