@@ -39,8 +39,10 @@ def _percentile(values: list[float], q: float) -> float | None:
 
 
 def _point_at_sandbox(settings: Any, work: Path) -> None:
+    """Every setting the product reads, at this sandbox and at a warehouse of its own under `work`."""
     from ingestion.config import SYSTEMS
 
+    work.mkdir(parents=True, exist_ok=True)
     for system in SYSTEMS:
         os.environ[f"SOURCES__{system.upper()}__BASE_URL"] = settings.base_url(system)
     os.environ["SYNCLINE_DUCKDB_PATH"] = str(work / "warehouse.duckdb")
@@ -187,23 +189,20 @@ def _wait_for_writes(admin: Any, since: int, ids: list[str], timeout_s: float) -
     progress(f"B6: no support write for {ids[0]} within {timeout_s:.0f} s")
 
 
-def b8(work: Path) -> dict[str, Any]:
+def b8(settings: Any, admin: Any, work: Path) -> dict[str, Any]:
+    """Both sides from the same reset sandbox into an empty warehouse of their own (full loads)."""
     import dagster as dg
 
     from ingestion.pipeline import run_ingestion
     from operations.kpis import measure_kpis
-    from orchestration.definitions import defs
     from reverse_etl.runner import run_syncs
     from transform.build import transform
 
     quiet = {"loggers": {"console": {"config": {"log_level": "ERROR"}}}}
     instance = dg.DagsterInstance.ephemeral()
-    started = time.perf_counter()
-    assert (
-        defs.resolve_job_def("full_pipeline").execute_in_process(instance=instance, run_config=quiet).success
-    )
-    orchestrated = time.perf_counter() - started
 
+    admin.reset()
+    _point_at_sandbox(settings, work / "b8_standalone")
     parts: dict[str, float] = {}
     for name, step in (
         ("ingest", lambda: run_ingestion()),
@@ -214,6 +213,16 @@ def b8(work: Path) -> dict[str, Any]:
         started = time.perf_counter()
         step()
         parts[name] = round(time.perf_counter() - started, 2)
+
+    admin.reset()
+    _point_at_sandbox(settings, work / "b8_orchestrated")
+    from orchestration.definitions import defs  # after the settings: the code location reads them once
+
+    started = time.perf_counter()
+    assert (
+        defs.resolve_job_def("full_pipeline").execute_in_process(instance=instance, run_config=quiet).success
+    )
+    orchestrated = time.perf_counter() - started
 
     @dg.op
     def nothing() -> None:
@@ -244,7 +253,7 @@ def _timed(fn: Any) -> float:
     return time.perf_counter() - started
 
 
-def run(scale: int = 300, seed: int = 42, daemon: bool = True) -> None:
+def run(scale: int = 300, seed: int = 42, daemon: bool = True, only: set[str] | None = None) -> None:
     from ingestion.pipeline import run_ingestion
     from reverse_etl.runner import run_syncs
     from sandbox.client import SandboxAdmin
@@ -252,20 +261,25 @@ def run(scale: int = 300, seed: int = 42, daemon: bool = True) -> None:
     from tests.conftest import make_settings
     from transform.build import transform
 
+    only = only or {"b6", "b8"}
     with tempfile.TemporaryDirectory(prefix="bench_ops_") as tmp:
         work = Path(tmp)
         settings = make_settings(work / "sandbox", seed=seed, scale=scale)
         with SandboxProcess(settings, fresh=True):
             admin = SandboxAdmin(settings)
-            _point_at_sandbox(settings, work)
-            progress(f"B8 at scale {scale}: full_pipeline in Dagster vs its parts standalone ...")
-            emit("b8_orchestration_overhead", scale=scale, **b8(work))
+            if "b8" in only:
+                progress(f"B8 at scale {scale}: its parts standalone, then full_pipeline in Dagster ...")
+                emit("b8_orchestration_overhead", scale=scale, **b8(settings, admin, work))
+            if "b6" not in only:
+                return
+            admin.reset()
+            _point_at_sandbox(settings, work / "b6")
             progress("B6: warehouse in agreement with the systems ...")
             run_ingestion()
             transform()
             run_syncs()
             progress(
-                f"B6 floor: {sum(BURSTS)} events in {len(BURSTS)} bursts, in-process without Dagster ..."
+                f"B6 floor: {sum(BURSTS)} upgrades in {len(BURSTS)} bursts, in-process without Dagster ..."
             )
             emit(
                 "b6_event_latency",
@@ -276,15 +290,14 @@ def run(scale: int = 300, seed: int = 42, daemon: bool = True) -> None:
                 target_p95_s=10,
             )
             if daemon:
-                progress(
-                    f"B6 dagster: the same through dagster-daemon (sensor every {os.environ['SYNCLINE_EVENT_SENSOR_INTERVAL_S']} s) ..."
-                )
+                interval = int(os.environ["SYNCLINE_EVENT_SENSOR_INTERVAL_S"])
+                progress(f"B6 dagster: the same through dagster-daemon (sensor every {interval} s) ...")
                 emit(
                     "b6_event_latency",
                     path="dagster",
                     scale=scale,
-                    sensor_interval_s=int(os.environ["SYNCLINE_EVENT_SENSOR_INTERVAL_S"]),
-                    **dagster_path(admin, work, seed),
+                    sensor_interval_s=interval,
+                    **dagster_path(admin, work / "b6", seed),
                     target_p50_s=5,
                     target_p95_s=10,
                 )
@@ -293,9 +306,10 @@ def run(scale: int = 300, seed: int = 42, daemon: bool = True) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=300)
+    parser.add_argument("--only", choices=["b6", "b8"], action="append")
     parser.add_argument("--no-daemon", action="store_true", help="B6 floor only (no dagster-daemon).")
     args = parser.parse_args()
-    run(args.scale, daemon=not args.no_daemon)
+    run(args.scale, daemon=not args.no_daemon, only=set(args.only or ["b6", "b8"]))
 
 
 if __name__ == "__main__":
