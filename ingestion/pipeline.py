@@ -71,6 +71,10 @@ def fewer_gc_passes(gen0: int = GC_GEN0_THRESHOLD) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*previous)
+        # collect what the run left in reference cycles now, not at some later allocation: a DuckDB
+        # connection held in one keeps the file open, and the next connection with another
+        # configuration (a read-only reader) fails with "different configuration"
+        gc.collect()
 
 
 def make_pipeline(system: str, warehouse: Warehouse, pipelines_dir: Path | None = None) -> dlt.Pipeline:
