@@ -1,13 +1,22 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|reverse_etl]`: JSON lines.
+"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|matching|reverse_etl]`:
+JSON lines.
 
-The people/company matcher bench on generated or FEBRL data is separate: `bench/bench_matcher.py`.
+`--only matching` scores the matcher on labelled public people and company sets beside the sandbox
+figure (`bench/matching_bench.py`); the generated-data matcher bench is `bench/bench_matcher.py`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from bench import identity_bench, ingestion_bench, reverse_etl_bench, sandbox_bench, transform_bench
+from bench import (
+    identity_bench,
+    ingestion_bench,
+    matching_bench,
+    reverse_etl_bench,
+    sandbox_bench,
+    transform_bench,
+)
 from bench.common import emit
 
 
@@ -17,7 +26,7 @@ def main() -> None:
         "--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)"
     )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    benches = ["sandbox", "ingestion", "transform", "identity", "reverse_etl"]
+    benches = ["sandbox", "ingestion", "transform", "identity", "matching", "reverse_etl"]
     parser.add_argument("--only", choices=benches, action="append")
     args = parser.parse_args()
     only = set(args.only or benches)
@@ -47,6 +56,8 @@ def main() -> None:
     if "identity" in only:
         for scale in scales:
             identity_bench.run(scale)
+    if "matching" in only:
+        matching_bench.run(args.scale, sandbox="identity" not in only)
     if "reverse_etl" in only:
         reverse_etl_bench.run(first_sync=100_000 if args.large else args.scale)
 

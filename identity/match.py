@@ -32,6 +32,7 @@ class MatchResult:
     aliases: pd.DataFrame
     links: pd.DataFrame = field(default_factory=pd.DataFrame)
     timings: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
 
 
 def match_parties(
@@ -121,4 +122,5 @@ def match_parties(
         aliases=aliases,
         links=links.reset_index(drop=True),
         timings=timings,
+        thresholds=limits,
     )
