@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pyarrow as pa
 
+from identity.normalize import records_of_kind
+
 logger = logging.getLogger(__name__)
 
 # Columns handed to Splink (the rest of the normalised frame stays in pandas).
@@ -210,6 +212,38 @@ def org_comparisons() -> list[dict]:
     return [name, domain, *_shared_comparisons()]
 
 
+def _household() -> dict:
+    """Address, phone, postal code and city of a person as one comparison: relatives living together
+    share all of them, so counted separately they would add up to a match on their own."""
+    same_address = '"address_norm_l" = "address_norm_r"'
+    same_phone = '"phone_norm_l" = "phone_norm_r"'
+    return _comparison(
+        "household",
+        [
+            {
+                "sql_condition": " AND ".join(
+                    f'("{c}_l" IS NULL OR "{c}_r" IS NULL)'
+                    for c in ("address_norm", "phone_norm", "postal_norm", "city_norm")
+                ),
+                "label_for_charts": "null",
+                "is_null_level": True,
+            },
+            _level(f"{same_address} AND {same_phone}", "same address and phone", 0.3, 0.0001),
+            _level(f"{same_address} OR {same_phone}", "same address or phone", 0.4, 0.001),
+            _level(
+                '"address_num_l" = "address_num_r" AND '
+                'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
+                "same number, similar street",
+                0.1,
+                0.002,
+            ),
+            _level('"postal_norm_l" = "postal_norm_r"', "same postal code", 0.1, 0.01),
+            _level('"city_norm_l" = "city_norm_r"', "same city", 0.05, 0.02),
+            _else(0.05, 0.9669),
+        ],
+    )
+
+
 def person_comparisons() -> list[dict]:
     first = _comparison(
         "first_name",
@@ -239,6 +273,12 @@ def person_comparisons() -> list[dict]:
         [
             _null("last_name_norm"),
             _exact("last_name_norm", 0.85, 0.005, tf=True),
+            _level(
+                '"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"',
+                "swapped with first name",
+                0.02,
+                0.0001,
+            ),
             _jw("last_name_norm", 0.92, 0.08, 0.003),
             _jw("last_name_norm", 0.8, 0.04, 0.02),
             _else(0.03, 0.972),
@@ -260,7 +300,8 @@ def person_comparisons() -> list[dict]:
             _else(0.03, 0.9447),
         ],
     )
-    return [first, last, dob, *_shared_comparisons()]
+    shared = {c["output_column_name"]: c for c in _shared_comparisons()}
+    return [first, last, dob, _household(), shared["email"], shared["country"], shared["tax_id"]]
 
 
 def _rules(*specs: str) -> list[str]:
@@ -335,6 +376,7 @@ def _empty_pairs() -> pd.DataFrame:
             "uid_r": pd.Series(dtype="int64"),
             "match_probability": pd.Series(dtype="float64"),
             "match_weight": pd.Series(dtype="float64"),
+            "evidence": pd.Series(dtype="string"),
         }
     )
 
@@ -367,14 +409,49 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(data)
 
 
+def _level_labels(comparisons: list[dict]) -> dict[str, dict[int, str]]:
+    """gamma value -> level label per comparison (Splink numbers non-null levels from the last,
+    'else', as 0 upwards; the null level is -1)."""
+    labels = {}
+    for comp in comparisons:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        top = len(levels) - 1
+        labels[comp["output_column_name"]] = {
+            -1: "null",
+            **{top - i: lv["label_for_charts"] for i, lv in enumerate(levels)},
+        }
+    return labels
+
+
+def _evidence(scored: pd.DataFrame, comparisons: list[dict]) -> pd.Series:
+    """Per pair, 'comparison=level(weight)' for every comparison with evidence (null levels left
+    out), weights in bits: log2 Bayes factor, term-frequency adjustment included. The prior (the
+    model's lambda) is the rest of match_weight."""
+    import numpy as np
+
+    out = pd.Series("", index=scored.index, dtype="string")
+    for name, by_gamma in _level_labels(comparisons).items():
+        if f"gamma_{name}" not in scored.columns:
+            continue
+        bf = scored[f"bf_{name}"].astype("float64")
+        if f"bf_tf_adj_{name}" in scored.columns:
+            bf = bf * scored[f"bf_tf_adj_{name}"].astype("float64").fillna(1.0)
+        weight = pd.Series(np.log2(bf.clip(lower=1e-300).to_numpy()), index=scored.index)
+        label = scored[f"gamma_{name}"].map(by_gamma).astype("string")
+        text = name + "=" + label + "(" + weight.map(lambda w: f"{w:+.1f}").astype("string") + ") "
+        out = out + text.where(label != "null", "")
+    return out.str.strip()
+
+
 def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | None = None) -> pd.DataFrame:
-    """Scored pairs (uid_l, uid_r, match_probability, match_weight) among records of one kind, with
-    match_probability >= config.predict_floor. The caller applies the link threshold."""
+    """Scored pairs (uid_l, uid_r, match_probability, match_weight, evidence) among records the
+    `kind` model sees (that kind and 'either'), with match_probability >= config.predict_floor.
+    The caller applies the link threshold."""
     from splink import DuckDBAPI, Linker, SettingsCreator
 
     config = config or ModelConfig()
     model = MODELS[kind]
-    frame = norm.loc[norm["kind"] == kind, MODEL_COLUMNS]
+    frame = records_of_kind(norm, kind)[MODEL_COLUMNS]
     n = len(frame)
     if n < 2:
         return _empty_pairs()
@@ -402,7 +479,7 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
             blocking_rules_to_generate_predictions=predict_rules,
             probability_two_random_records_match=min(0.5, max(1.0 / n_pairs, min(0.1, 1.0 / n))),
             retain_matching_columns=False,
-            retain_intermediate_calculation_columns=False,
+            retain_intermediate_calculation_columns=True,
             max_iterations=20,
         )
         linker = Linker(sdf, settings, log_level=logging.WARNING)
@@ -410,17 +487,24 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
         pairs = linker.inference.predict(
             threshold_match_probability=config.predict_floor, warning_mode="never"
         )
-        rel = pairs.as_duckdbpyrelation()
-        out = (
-            con.sql(
-                f"select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, match_probability::DOUBLE as match_probability, "
-                f"match_weight::DOUBLE as match_weight from {pairs.physical_name}"
-            ).df()
-            if rel is not None
-            else _empty_pairs()
-        )
+        names = [c["output_column_name"] for c in comparisons]
+        present = set(con.sql(f"select * from {pairs.physical_name} limit 0").columns)
+        extra = [
+            f'"{c}"'
+            for name in names
+            for c in (f"gamma_{name}", f"bf_{name}", f"bf_tf_adj_{name}")
+            if c in present
+        ]
+        scored = con.sql(
+            "select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, "
+            "match_probability::DOUBLE as match_probability, match_weight::DOUBLE as match_weight"
+            + "".join(f", {c}" for c in extra)
+            + f" from {pairs.physical_name}"
+        ).df()
     finally:
         con.close()
+    out = scored[["uid_l", "uid_r", "match_probability", "match_weight"]].copy()
+    out["evidence"] = _evidence(scored, comparisons)
     return out.reset_index(drop=True)
 
 

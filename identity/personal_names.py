@@ -1,0 +1,76 @@
+"""Does a bare `name` read as a person's name? Evidence for the party kind, never a verdict.
+
+Given names and surnames come from Faker's per-locale person providers (a project dependency), folded
+like our keys. A name reads as personal when it has two to four letter-only tokens, none of them an
+organisation word, and its first token is a known given name or one of its tokens a known surname.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+import pandas as pd
+
+LOCALES = (
+    "en_US", "en_GB", "en_IE", "en_IN", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "es_ES", "es_MX",
+    "it_IT", "nl_NL", "nl_BE", "pt_BR", "pt_PT", "pl_PL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ",
+)  # fmt: skip
+# Words that make a name an organisation's even without a legal form ("Smith Plumbing").
+ORG_WORDS: frozenset[str] = frozenset(
+    """
+    agency airlines alliance apartments associates association auto bakery bank bar bistro brewery
+    builders cafe campground care center centre church city clinic club college community construction
+    consulting council county credit dds dental depot design development diner district education
+    electric energy engineering enterprises equipment estate express family farm farms financial fitness
+    foods foundation fund garage gallery global group health hospital hotel house industries institute
+    insurance international investments lab labs landscaping law logistics management manufacturing
+    market media medical ministries motors museum network office partners pharmacy plumbing press
+    productions properties realty repair research resources restaurant salon school service services
+    shop solutions store studio studios supply systems tech technologies trading transport travel
+    trust university ventures wireless works
+    """.split()
+)
+
+
+@lru_cache(maxsize=1)
+def name_lists() -> tuple[frozenset[str], frozenset[str]]:
+    """(given names, surnames), folded to lower-case ASCII letters."""
+    from identity.normalize import person_name
+
+    given: set[str] = set()
+    surnames: set[str] = set()
+    for locale in LOCALES:
+        try:
+            provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        except ImportError:
+            continue
+        for attr, into in (
+            ("first_names", given),
+            ("first_names_male", given),
+            ("first_names_female", given),
+            ("last_names", surnames),
+        ):
+            values = getattr(provider, attr, None) or ()
+            into.update(values.keys() if isinstance(values, dict) else values)
+
+    def folded(values: set[str]) -> frozenset[str]:
+        keys = person_name(pd.Series(sorted(values), dtype="string")).dropna()
+        return frozenset(t for v in keys for t in v.split() if len(t) > 1)
+
+    return folded(given), folded(surnames)
+
+
+def reads_as_person(name: pd.Series) -> pd.Series:
+    """True where a (`clean_text`-normalised) name looks like a personal name."""
+    given, surnames = name_lists()
+
+    def check(value: object) -> bool:
+        if not isinstance(value, str):
+            return False
+        tokens = value.split()
+        if not 2 <= len(tokens) <= 4 or any(not t.isalpha() or t in ORG_WORDS for t in tokens):
+            return False
+        return tokens[0] in given or any(t in surnames for t in tokens)
+
+    return name.map(check).astype(bool)
