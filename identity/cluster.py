@@ -10,7 +10,6 @@ import pandas as pd
 
 from identity.deterministic import EDGE_COLUMNS
 
-
 LINK_COLUMNS = [*EDGE_COLUMNS, "match_weight", "model", "evidence"]
 
 
