@@ -49,7 +49,9 @@ def _febrl_party(raw: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
             "name": name.where(full & (name != "")),
             "first_name": raw["given_name"].where(~full),
             "last_name": raw["surname"].where(~full),
-            "address_line1": (raw["street_number"].fillna("") + " " + raw["address_1"].fillna("")).str.strip(),
+            "address_line1": (
+                raw["street_number"].fillna("") + " " + raw["address_1"].fillna("")
+            ).str.strip(),
             "address_line2": raw["address_2"],
             "city": raw["suburb"],
             "postal_code": raw["postcode"],

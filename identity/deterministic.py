@@ -149,9 +149,7 @@ def deterministic_links(
     people = records_of_kind(norm, "person")
     parts = [_star_edges(orgs["uid"], tax_id_keys(orgs), "tax_id", max_group_size)]
     for kind, view in (("org", orgs), ("person", people)):
-        mail = view["email_norm"].mask(
-            view["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA
-        )
+        mail = view["email_norm"].mask(view["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA)
         # For organisations a shared free-mail mailbox (a bookkeeper's gmail used for several small
         # companies) is evidence for the model, not a deterministic key; for people it is a key.
         if kind == "org":

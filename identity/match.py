@@ -113,9 +113,7 @@ def match_parties(
     prob = (
         pd.concat(scored, ignore_index=True)
         if scored
-        else pd.DataFrame(
-            columns=["uid_l", "uid_r", "match_probability", "match_weight", "evidence", "kind"]
-        )
+        else pd.DataFrame(columns=["uid_l", "uid_r", "match_probability", "match_weight", "evidence", "kind"])
     )
 
     t = time.perf_counter()

@@ -212,6 +212,14 @@ def org_comparisons() -> list[dict]:
     return [name, domain, *_shared_comparisons()]
 
 
+# One company has several sites (and a phone per site): for organisations a different address,
+# phone, postal code or city is weak evidence against, never a veto. EM on pairs that share a name
+# learns 'same site' rather than 'same company', so after training the disagreement levels of these
+# comparisons are floored at SOFT_FLOOR_BITS (agreement keeps its full weight).
+ORG_SOFT_COMPARISONS = ("phone", "address", "postal_code", "city")
+SOFT_FLOOR_BITS = -1.0
+
+
 def _household() -> dict:
     """Address, phone, postal code and city of a person as one comparison: relatives living together
     share all of them, so counted separately they would add up to a match on their own."""
@@ -361,10 +369,13 @@ class KindModel:
     predict_rules: list[str]
     prior_rules: list[str]
     em_rules: list[str]
+    soft_comparisons: tuple[str, ...] = ()
 
 
 MODELS: dict[str, KindModel] = {
-    "org": KindModel(org_comparisons(), ORG_PREDICT_RULES, ORG_PRIOR_RULES, ORG_EM_RULES),
+    "org": KindModel(
+        org_comparisons(), ORG_PREDICT_RULES, ORG_PRIOR_RULES, ORG_EM_RULES, ORG_SOFT_COMPARISONS
+    ),
     "person": KindModel(person_comparisons(), PERSON_PREDICT_RULES, PERSON_PRIOR_RULES, PERSON_EM_RULES),
 }
 
@@ -409,37 +420,45 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.table(data)
 
 
-def _level_labels(comparisons: list[dict]) -> dict[str, dict[int, str]]:
-    """gamma value -> level label per comparison (Splink numbers non-null levels from the last,
-    'else', as 0 upwards; the null level is -1)."""
-    labels = {}
-    for comp in comparisons:
-        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
-        top = len(levels) - 1
-        labels[comp["output_column_name"]] = {
-            -1: "null",
-            **{top - i: lv["label_for_charts"] for i, lv in enumerate(levels)},
-        }
-    return labels
+def _level_weights(linker) -> dict[str, list[tuple[str, float]]]:
+    """(label, weight in bits) of each non-null level per comparison, as trained."""
+    out = {}
+    for comp in linker._settings_obj.comparisons:
+        out[comp.output_column_name] = [
+            (lv.label_for_charts, float(lv._log2_bayes_factor))
+            for lv in comp.comparison_levels
+            if not lv.is_null_level
+        ]
+    return out
 
 
-def _evidence(scored: pd.DataFrame, comparisons: list[dict]) -> pd.Series:
-    """Per pair, 'comparison=level(weight)' for every comparison with evidence (null levels left
-    out), weights in bits: log2 Bayes factor, term-frequency adjustment included. The prior (the
-    model's lambda) is the rest of match_weight."""
+def _evidence(scored: pd.DataFrame, levels: dict[str, list[tuple[str, float]]]) -> pd.Series:
+    """Per pair, 'comparison=level(weight)' for every comparison with evidence, weights in bits
+    (log2 Bayes factor, term-frequency adjustment included); the prior is the rest of match_weight.
+    Splink keeps each comparison's weight, not its level, so the level is the one with that weight
+    (a weight of 0 reads as no evidence: the null level)."""
     import numpy as np
 
     out = pd.Series("", index=scored.index, dtype="string")
-    for name, by_gamma in _level_labels(comparisons).items():
-        if f"gamma_{name}" not in scored.columns:
+    for name, by_level in levels.items():
+        if f"mw_{name}" not in scored.columns or not by_level:
             continue
-        bf = scored[f"bf_{name}"].astype("float64")
-        if f"bf_tf_adj_{name}" in scored.columns:
-            bf = bf * scored[f"bf_tf_adj_{name}"].astype("float64").fillna(1.0)
-        weight = pd.Series(np.log2(bf.clip(lower=1e-300).to_numpy()), index=scored.index)
-        label = scored[f"gamma_{name}"].map(by_gamma).astype("string")
-        text = name + "=" + label + "(" + weight.map(lambda w: f"{w:+.1f}").astype("string") + ") "
-        out = out + text.where(label != "null", "")
+        base = scored[f"mw_{name}"].astype("float64").to_numpy()
+        level_w = np.array([w for _, w in by_level])
+        nearest = np.abs(base[:, None] - level_w[None, :]).argmin(axis=1)
+        label = pd.Series(np.array([lbl for lbl, _ in by_level], dtype=object)[nearest], index=scored.index)
+        weight = pd.Series(base, index=scored.index)
+        if f"mw_tf_adj_{name}" in scored.columns:
+            weight = weight + scored[f"mw_tf_adj_{name}"].astype("float64").fillna(0.0)
+        text = (
+            name
+            + "="
+            + label.astype("string")
+            + "("
+            + weight.map(lambda w: f"{w:+.1f}").astype("string")
+            + ") "
+        )
+        out = out + text.where(base != 0.0, "")
     return out.str.strip()
 
 
@@ -489,12 +508,8 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
         )
         names = [c["output_column_name"] for c in comparisons]
         present = set(con.sql(f"select * from {pairs.physical_name} limit 0").columns)
-        extra = [
-            f'"{c}"'
-            for name in names
-            for c in (f"gamma_{name}", f"bf_{name}", f"bf_tf_adj_{name}")
-            if c in present
-        ]
+        extra = [f'"{c}"' for name in names for c in (f"mw_{name}", f"mw_tf_adj_{name}") if c in present]
+        levels = _level_weights(linker)
         scored = con.sql(
             "select uid_l::BIGINT as uid_l, uid_r::BIGINT as uid_r, "
             "match_probability::DOUBLE as match_probability, match_weight::DOUBLE as match_weight"
@@ -504,7 +519,7 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
     finally:
         con.close()
     out = scored[["uid_l", "uid_r", "match_probability", "match_weight"]].copy()
-    out["evidence"] = _evidence(scored, comparisons)
+    out["evidence"] = _evidence(scored, levels)
     return out.reset_index(drop=True)
 
 
@@ -524,6 +539,7 @@ def _train(linker, model: KindModel, n: int, config: ModelConfig, usable) -> Non
         except Exception as exc:  # noqa: BLE001 - priors stay
             logger.info("lambda estimation skipped: %s", exc)
     if n < config.min_records_to_train:
+        _soften(linker, model.soft_comparisons)
         return
     try:
         linker.training.estimate_u_using_random_sampling(
@@ -538,3 +554,43 @@ def _train(linker, model: KindModel, n: int, config: ModelConfig, usable) -> Non
             )
         except Exception as exc:  # noqa: BLE001
             logger.info("EM on %s skipped: %s", rule, exc)
+    _deduplicate_u(linker)
+    _soften(linker, model.soft_comparisons)
+
+
+def _soften(linker, names: tuple[str, ...]) -> None:
+    """Floor the weight of every level of the named comparisons at SOFT_FLOOR_BITS."""
+    for comp in linker._settings_obj.comparisons:
+        if comp.output_column_name not in names:
+            continue
+        for lv in comp.comparison_levels:
+            if lv.is_null_level:
+                continue
+            m, u = float(lv.m_probability), float(lv.u_probability)
+            if m <= 0 or math.log2(m / u) < SOFT_FLOOR_BITS:
+                lv.m_probability = min(1.0, u * 2.0**SOFT_FLOOR_BITS)
+
+
+def _deduplicate_u(linker) -> None:
+    """Take the true matches out of the u-probabilities.
+
+    u is estimated on random pairs, and when records are heavily duplicated (one company in four
+    systems and at several sites) a share lambda of those pairs are matches: u_sampled = lambda * m +
+    (1 - lambda) * u. Solving for u keeps a name that repeats only because it is duplicated from
+    looking common. The correction is bounded (u shrinks at most 20-fold) so a noisy lambda or m
+    cannot make a level infinitely strong."""
+    lam = float(linker._settings_obj._probability_two_random_records_match or 0.0)
+    if not 0.0 < lam < 0.5:
+        return
+    for comp in linker._settings_obj.comparisons:
+        levels = [lv for lv in comp.comparison_levels if not lv.is_null_level]
+        try:
+            pairs = [(lv, float(lv.m_probability), float(lv.u_probability)) for lv in levels]
+        except (TypeError, ValueError):
+            continue
+        fixed = [max((u - lam * m) / (1.0 - lam), u / 20.0) for _, m, u in pairs]
+        total = sum(fixed)
+        if total <= 0:
+            continue
+        for (lv, _, _), u in zip(pairs, fixed, strict=True):
+            lv.u_probability = min(1.0, u / total)

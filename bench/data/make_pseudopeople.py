@@ -45,14 +45,39 @@ def people() -> pd.DataFrame:
     ssa = ssa[ssa["simulant_id"].isin(members) & (ssa["event_type"] == "creation")]
     frames = [
         census.assign(source="census")[
-            ["source", "simulant_id", "household_id", "first_name", "middle_initial", "last_name",
-             "date_of_birth", "street_number", "street_name", "unit_number", "city", "state", "zipcode"]
+            [
+                "source",
+                "simulant_id",
+                "household_id",
+                "first_name",
+                "middle_initial",
+                "last_name",
+                "date_of_birth",
+                "street_number",
+                "street_name",
+                "unit_number",
+                "city",
+                "state",
+                "zipcode",
+            ]
         ],
         w2.assign(source="taxes")[
-            ["source", "simulant_id", "household_id", "ssn", "first_name", "middle_initial", "last_name",
-             "mailing_address_street_number", "mailing_address_street_name", "mailing_address_unit_number",
-             "mailing_address_po_box", "mailing_address_city", "mailing_address_state",
-             "mailing_address_zipcode"]
+            [
+                "source",
+                "simulant_id",
+                "household_id",
+                "ssn",
+                "first_name",
+                "middle_initial",
+                "last_name",
+                "mailing_address_street_number",
+                "mailing_address_street_name",
+                "mailing_address_unit_number",
+                "mailing_address_po_box",
+                "mailing_address_city",
+                "mailing_address_state",
+                "mailing_address_zipcode",
+            ]
         ].rename(columns=lambda c: c.replace("mailing_address_", "")),
         ssa.assign(source="social_security")[
             ["source", "simulant_id", "ssn", "first_name", "middle_name", "last_name", "date_of_birth"]
@@ -87,14 +112,25 @@ def employers() -> pd.DataFrame:
         w2 = w2.astype({"simulant_id": "string", "employer_id": "string", "tax_year": "string"})
         w2 = w2.merge(site, on=["simulant_id", "employer_id", "tax_year"], how="inner")
         # A few filings per true site and system: each system has its own spelling of the employer.
-        w2 = w2.sample(frac=1.0, random_state=seed).groupby(["employer_id", "site"]).head(
-            SITE_RECORDS_PER_SYSTEM
+        w2 = (
+            w2.sample(frac=1.0, random_state=seed)
+            .groupby(["employer_id", "site"])
+            .head(SITE_RECORDS_PER_SYSTEM)
         )
         frames.append(
             w2.assign(source=system)[
-                ["source", "employer_id", "site", "employer_name", "employer_street_number",
-                 "employer_street_name", "employer_unit_number", "employer_city", "employer_state",
-                 "employer_zipcode"]
+                [
+                    "source",
+                    "employer_id",
+                    "site",
+                    "employer_name",
+                    "employer_street_number",
+                    "employer_street_name",
+                    "employer_unit_number",
+                    "employer_city",
+                    "employer_state",
+                    "employer_zipcode",
+                ]
             ]
         )
     out = pd.concat(frames, ignore_index=True)
