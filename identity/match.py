@@ -43,7 +43,7 @@ class MatchResult:
     match_rule); aliases: alias_id -> golden_id for ids merged away (this run and carried forward);
     links: the accepted pairwise links (source keys both sides, probability, rule, weight, the model
     that accepted it and the evidence), for audit; thresholds: the probability threshold each model
-    used; threshold_sources: how it was chosen (given | valley | default)."""
+    used; threshold_sources: how it was chosen (given | expected_f1 | default)."""
 
     assignments: pd.DataFrame
     aliases: pd.DataFrame
@@ -89,7 +89,7 @@ def match_parties(
     say(f"{len(det):,} deterministic links")
 
     # A threshold the caller gives is kept; otherwise each model's is read off its own match
-    # weights on this data (identity.thresholds), the default standing only for tiny inputs.
+    # probabilities on this data (identity.thresholds), the default standing only for tiny inputs.
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
     chosen: dict[str, str] = {kind: "given" for kind in thresholds or {}}
     config = config or {}
@@ -102,9 +102,14 @@ def match_parties(
             t = time.perf_counter()
             say(f"scoring {count:,} {kind} records with Splink")
             pairs = probabilistic_links(norm, kind, config.get(kind))
+            if kind == "org":
+                # Two bare personal names are for the person model to judge: the organisation model
+                # links across sites on a name alone, which for 'John Smith' twice is no evidence.
+                either = norm.loc[norm["kind"] == "either", "uid"]
+                pairs = pairs[~(pairs["uid_l"].isin(either) & pairs["uid_r"].isin(either))]
             timings[f"probabilistic_{kind}"] = time.perf_counter() - t
             if kind not in chosen:
-                limits[kind], chosen[kind] = choose_threshold(pairs["match_weight"], limits[kind])
+                limits[kind], chosen[kind] = choose_threshold(pairs["match_probability"], limits[kind])
             scored.append(pairs.assign(kind=kind))
             say(
                 f"{int((pairs['match_probability'] >= limits[kind]).sum()):,} {kind} pairs above "

@@ -2,7 +2,8 @@
 
 Given names and surnames come from Faker's per-locale person providers (a project dependency), folded
 like our keys. A name reads as personal when it has two to four letter-only tokens, none of them an
-organisation word, and its first token is a known given name or one of its tokens a known surname.
+organisation word or connector, and one of its tokens is a known given name or surname (either
+order, so 'Smith John' and a typo in one part still read as personal).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ LOCALES = (
     "en_US", "en_GB", "en_IE", "en_IN", "de_DE", "de_AT", "de_CH", "fr_FR", "fr_CH", "es_ES", "es_MX",
     "it_IT", "nl_NL", "nl_BE", "pt_BR", "pt_PT", "pl_PL", "sv_SE", "da_DK", "no_NO", "fi_FI", "cs_CZ",
 )  # fmt: skip
-# Words that make a name an organisation's even without a legal form ("Smith Plumbing").
+# Words that make a name an organisation's even without a legal form ("Smith Plumbing", "Smith,
+# Jones and Brown"): trades and connectors.
 ORG_WORDS: frozenset[str] = frozenset(
     """
     agency airlines alliance apartments associates association auto bakery bank bar bistro brewery
@@ -29,6 +31,7 @@ ORG_WORDS: frozenset[str] = frozenset(
     productions properties realty repair research resources restaurant salon school service services
     shop solutions store studio studios supply systems tech technologies trading transport travel
     trust university ventures wireless works
+    and und et of the for in at on by
     """.split()
 )
 
@@ -71,6 +74,6 @@ def reads_as_person(name: pd.Series) -> pd.Series:
         tokens = value.split()
         if not 2 <= len(tokens) <= 4 or any(not t.isalpha() or t in ORG_WORDS for t in tokens):
             return False
-        return tokens[0] in given or any(t in surnames for t in tokens)
+        return any(t in given or t in surnames for t in tokens)
 
     return name.map(check).astype(bool)

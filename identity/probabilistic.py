@@ -82,8 +82,11 @@ def _level(sql: str, label: str, m: float, u: float, tf: str | None = None) -> d
     return level
 
 
-def _else(m: float, u: float) -> dict:
-    return {"sql_condition": "ELSE", "label_for_charts": "else", "m_probability": m, "u_probability": u}
+def _else(m: float, u: float, fix_m: bool = False) -> dict:
+    level = {"sql_condition": "ELSE", "label_for_charts": "else", "m_probability": m, "u_probability": u}
+    if fix_m:
+        level["fix_m_probability"] = True
+    return level
 
 
 def _exact(col: str, m: float, u: float, tf: bool = False) -> dict:
@@ -220,39 +223,56 @@ ORG_SOFT_COMPARISONS = ("phone", "address", "postal_code", "city")
 SOFT_FLOOR_BITS = -1.0
 
 
-def _household() -> dict:
-    """Address, phone, postal code and city of a person as one comparison: relatives living together
-    share all of them, so counted separately they would add up to a match on their own."""
-    same_address = '"address_norm_l" = "address_norm_r"'
-    same_phone = '"phone_norm_l" = "phone_norm_r"'
+def _surname_household() -> dict:
+    """Surname, address, phone, postal code and city of a person as one comparison.
+
+    Relatives living together share all of them: scored as independent comparisons they add up to
+    a match on their own. As one comparison, the weight of 'same surname at the same address' is
+    estimated from how often random pairs share both (a household), not the product of the two;
+    only a bare surname match gets the surname's term frequency (within a household it says
+    nothing more)."""
+    same_address = '("address_norm_l" = "address_norm_r" OR "phone_norm_l" = "phone_norm_r")'
+    same_area = '("postal_norm_l" = "postal_norm_r" OR "city_norm_l" = "city_norm_r")'
+    same_surname = '"last_name_norm_l" = "last_name_norm_r"'
+    close_surname = (
+        '(jaro_winkler_similarity("last_name_norm_l", "last_name_norm_r") >= 0.92 OR '
+        '(least(length("last_name_norm_l"), length("last_name_norm_r")) >= 4 AND '
+        '(contains("last_name_norm_l", "last_name_norm_r") OR contains("last_name_norm_r", "last_name_norm_l"))))'
+    )
+    some_surname = 'jaro_winkler_similarity("last_name_norm_l", "last_name_norm_r") >= 0.8'
+    swapped = '"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"'
+    nulls = " AND ".join(
+        f'("{c}_l" IS NULL OR "{c}_r" IS NULL)'
+        for c in ("last_name_norm", "address_norm", "phone_norm", "postal_norm", "city_norm")
+    )
     return _comparison(
-        "household",
+        "surname_household",
         [
-            {
-                "sql_condition": " AND ".join(
-                    f'("{c}_l" IS NULL OR "{c}_r" IS NULL)'
-                    for c in ("address_norm", "phone_norm", "postal_norm", "city_norm")
-                ),
-                "label_for_charts": "null",
-                "is_null_level": True,
-            },
-            _level(f"{same_address} AND {same_phone}", "same address and phone", 0.3, 0.0001),
-            _level(f"{same_address} OR {same_phone}", "same address or phone", 0.4, 0.001),
+            {"sql_condition": nulls, "label_for_charts": "null", "is_null_level": True},
             _level(
-                '"address_num_l" = "address_num_r" AND '
-                'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
-                "same number, similar street",
-                0.1,
-                0.002,
+                f"{same_surname} AND {same_address}",
+                "same surname, same address",
+                0.45,
+                0.0005,
             ),
-            _level('"postal_norm_l" = "postal_norm_r"', "same postal code", 0.1, 0.01),
-            _level('"city_norm_l" = "city_norm_r"', "same city", 0.05, 0.02),
-            _else(0.05, 0.9669),
+            _level(
+                f"{same_surname} AND {same_area}", "same surname, same area", 0.2, 0.002, "last_name_norm"
+            ),
+            _level(same_surname, "same surname", 0.2, 0.003, "last_name_norm"),
+            _level(swapped, "swapped with first name", 0.02, 0.0001),
+            _level(f"{close_surname} AND {same_address}", "similar surname, same address", 0.04, 0.0002),
+            _level(close_surname, "similar surname", 0.04, 0.003),
+            _level(f"({some_surname}) OR {same_address}", "jw >= 0.8 or same address", 0.02, 0.03),
+            _else(0.03, 0.9613),
         ],
     )
 
 
 def person_comparisons() -> list[dict]:
+    """First name, date of birth and tax id are what tell relatives apart (they share surname,
+    address and phone). Their 'else' (entirely different) m-probabilities are fixed at the priors:
+    EM on blocks full of households would learn that relatives are matches whose first names and
+    birth dates differ, and make these disagreements nearly free."""
     first = _comparison(
         "first_name",
         [
@@ -273,23 +293,7 @@ def person_comparisons() -> list[dict]:
                 0.02,
                 0.02,
             ),
-            _else(0.02, 0.9349),
-        ],
-    )
-    last = _comparison(
-        "last_name",
-        [
-            _null("last_name_norm"),
-            _exact("last_name_norm", 0.85, 0.005, tf=True),
-            _level(
-                '"first_name_norm_l" = "last_name_norm_r" AND "last_name_norm_l" = "first_name_norm_r"',
-                "swapped with first name",
-                0.02,
-                0.0001,
-            ),
-            _jw("last_name_norm", 0.92, 0.08, 0.003),
-            _jw("last_name_norm", 0.8, 0.04, 0.02),
-            _else(0.03, 0.972),
+            _else(0.02, 0.9349, fix_m=True),
         ],
     )
     dob = _comparison(
@@ -305,11 +309,13 @@ def person_comparisons() -> list[dict]:
                 0.04,
                 0.05,
             ),
-            _else(0.03, 0.9447),
+            _else(0.03, 0.9447, fix_m=True),
         ],
     )
     shared = {c["output_column_name"]: c for c in _shared_comparisons()}
-    return [first, last, dob, _household(), shared["email"], shared["country"], shared["tax_id"]]
+    tax_id = shared["tax_id"]
+    tax_id["comparison_levels"][-1]["fix_m_probability"] = True
+    return [first, _surname_household(), dob, shared["email"], shared["country"], tax_id]
 
 
 def _rules(*specs: str) -> list[str]:
@@ -360,7 +366,7 @@ PERSON_PRIOR_RULES = _rules(
     _eq("email_norm"),
     _eq("tax_id_norm"),
 )
-PERSON_EM_RULES = _rules(_eq("first_name_norm", "last_name_norm"), _eq("dob_norm"), _eq("postal_norm"))
+PERSON_EM_RULES = _rules(_eq("first_name_norm", "last_name_norm"), _eq("dob_norm"), _eq("tax_id_norm"))
 
 
 @dataclass
