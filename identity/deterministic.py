@@ -2,9 +2,10 @@
 
 Rules (each only between records of the same kind, person or organisation; a record of uncertain
 kind, 'either', takes part as both):
-- `tax_id`: equal normalised tax id, and the same country when both countries are known, for
-  organisations only: a person's tax id is strong evidence for the model, not a key, because
-  household members' ids get copied between their records (the model weighs names and dates too);
+- `tax_id`: equal normalised tax id, and the same country when both countries are known, between
+  records that are organisations for sure: a person's tax id is strong evidence for the model, not
+  a key, because household members' ids get copied between their records (the model weighs names
+  and dates too);
 - `email`: equal exact (normalised) email address (for organisations not at a free-mail provider);
 - `domain`: equal web/email domain for organisations (free-mail and platform domains never count);
 - `cross_reference`: explicit pairs from the caller (e.g. the ERP number stored in the CRM).
@@ -147,7 +148,10 @@ def deterministic_links(
     """
     orgs = records_of_kind(norm, "org")
     people = records_of_kind(norm, "person")
-    parts = [_star_edges(orgs["uid"], tax_id_keys(orgs), "tax_id", max_group_size)]
+    # Tax ids key organisations only; a record that may be a person (household members' ids get
+    # copied between their records) leaves its tax id to the models.
+    firm = norm[norm["kind"] == "org"]
+    parts = [_star_edges(firm["uid"], tax_id_keys(firm), "tax_id", max_group_size)]
     for kind, view in (("org", orgs), ("person", people)):
         mail = view["email_norm"].mask(view["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA)
         # For organisations a shared free-mail mailbox (a bookkeeper's gmail used for several small

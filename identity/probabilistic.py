@@ -293,7 +293,7 @@ def person_comparisons() -> list[dict]:
                 0.02,
                 0.02,
             ),
-            _else(0.02, 0.9349, fix_m=True),
+            _else(0.005, 0.9349, fix_m=True),
         ],
     )
     dob = _comparison(
@@ -314,7 +314,7 @@ def person_comparisons() -> list[dict]:
     )
     shared = {c["output_column_name"]: c for c in _shared_comparisons()}
     tax_id = shared["tax_id"]
-    tax_id["comparison_levels"][-1]["fix_m_probability"] = True
+    tax_id["comparison_levels"][-1].update(m_probability=0.01, fix_m_probability=True)
     return [first, _surname_household(), dob, shared["email"], shared["country"], tax_id]
 
 
