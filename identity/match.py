@@ -103,10 +103,12 @@ def match_parties(
             say(f"scoring {count:,} {kind} records with Splink")
             pairs = probabilistic_links(norm, kind, config.get(kind))
             if kind == "org":
-                # Two bare personal names are for the person model to judge: the organisation model
-                # links across sites on a name alone, which for 'John Smith' twice is no evidence.
+                # The organisation model links across sites on a name alone; for two bare personal
+                # names ('John Smith' twice) that is no evidence, so such a pair needs the rest of
+                # its comparisons (address, phone, domain, ...) to be for it as well.
                 either = norm.loc[norm["kind"] == "either", "uid"]
-                pairs = pairs[~(pairs["uid_l"].isin(either) & pairs["uid_r"].isin(either))]
+                both = pairs["uid_l"].isin(either) & pairs["uid_r"].isin(either)
+                pairs = pairs[~both | (pairs["other_weight"] > 0)]
             timings[f"probabilistic_{kind}"] = time.perf_counter() - t
             if kind not in chosen:
                 limits[kind], chosen[kind] = choose_threshold(pairs["match_probability"], limits[kind])

@@ -397,15 +397,23 @@ def date_of_birth(s: pd.Series) -> pd.Series:
 
 def party_kind(df: pd.DataFrame, org_name: pd.Series) -> pd.Series:
     """'person', 'org' or 'either' per record. An explicit party_type wins; else person-only fields
-    make a person unless the name carries a legal form; a bare name without a legal form that reads
-    as a personal name ('Jane Doe': a sole trader, an individual in billing) is 'either' and is
-    compared with both models; everything else is an organisation."""
-    from identity.personal_names import reads_as_person
+    make a person unless the name carries a legal form. A bare name (no legal form, no person field)
+    shaped like a personal name is 'either', compared with both models (a sole trader, an individual
+    in billing), when it reads as one ('Jane Doe': a known given name or surname) or when most bare
+    names of its system do (a system of people: its 'Jxne Dooe' and 'Smith' are people too).
+    Everything else is an organisation."""
+    from identity.personal_names import could_be_person, reads_as_person
 
     explicit = fold(df["party_type"]).str.strip()
     person_fields = df["first_name"].notna() | df["last_name"].notna() | df["date_of_birth"].notna()
     has_suffix = df["name"].notna() & (clean_text(df["name"]) != org_name).fillna(False)
-    either = ~person_fields & ~has_suffix & reads_as_person(clean_text(df["name"]))
+    text = clean_text(df["name"])
+    bare = ~person_fields & ~has_suffix & could_be_person(text)
+    listed = bare & reads_as_person(text)
+    share = listed.groupby(df["source_system"]).transform("sum") / bare.groupby(
+        df["source_system"]
+    ).transform("sum").clip(lower=1)
+    either = listed | (bare & (share > 0.5))
     inferred = pd.Series("org", index=df.index, dtype="string").mask(person_fields & ~has_suffix, "person")
     inferred = inferred.mask(either, "either")
     kind = inferred.mask(explicit.isin(PERSON_TYPES).fillna(False), "person")

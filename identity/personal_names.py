@@ -64,16 +64,29 @@ def name_lists() -> tuple[frozenset[str], frozenset[str]]:
     return folded(given), folded(surnames)
 
 
+def _tokens(value: object) -> list[str] | None:
+    """The tokens of a name that could be a person's (1-4 letter-only tokens, no organisation word
+    or connector), else None."""
+    if not isinstance(value, str):
+        return None
+    tokens = value.split()
+    if not 1 <= len(tokens) <= 4 or any(not t.isalpha() or t in ORG_WORDS for t in tokens):
+        return None
+    return tokens
+
+
+def could_be_person(name: pd.Series) -> pd.Series:
+    """True where a (`clean_text`-normalised) name has the shape of a personal name."""
+    return name.map(lambda v: _tokens(v) is not None).astype(bool)
+
+
 def reads_as_person(name: pd.Series) -> pd.Series:
-    """True where a (`clean_text`-normalised) name looks like a personal name."""
+    """True where a (`clean_text`-normalised) name has that shape, two tokens at least, and one of
+    them is a known given name or surname."""
     given, surnames = name_lists()
 
     def check(value: object) -> bool:
-        if not isinstance(value, str):
-            return False
-        tokens = value.split()
-        if not 2 <= len(tokens) <= 4 or any(not t.isalpha() or t in ORG_WORDS for t in tokens):
-            return False
-        return any(t in given or t in surnames for t in tokens)
+        tokens = _tokens(value)
+        return bool(tokens) and len(tokens) >= 2 and any(t in given or t in surnames for t in tokens)
 
     return name.map(check).astype(bool)

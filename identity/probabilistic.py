@@ -161,7 +161,9 @@ def _shared_comparisons() -> list[dict]:
                 _level(
                     'damerau_levenshtein("tax_id_norm_l", "tax_id_norm_r") <= 1', "one edit", 0.05, 0.0005
                 ),
-                _else(0.05, 0.99949),
+                # One party has one tax id: EM on name blocks would learn namesakes' different ids
+                # as normal for a match, so the prior stands.
+                _else(0.05, 0.99949, fix_m=True),
             ],
         ),
     ]
@@ -394,6 +396,7 @@ def _empty_pairs() -> pd.DataFrame:
             "match_probability": pd.Series(dtype="float64"),
             "match_weight": pd.Series(dtype="float64"),
             "evidence": pd.Series(dtype="string"),
+            "other_weight": pd.Series(dtype="float64"),
         }
     )
 
@@ -469,7 +472,8 @@ def _evidence(scored: pd.DataFrame, levels: dict[str, list[tuple[str, float]]]) 
 
 
 def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | None = None) -> pd.DataFrame:
-    """Scored pairs (uid_l, uid_r, match_probability, match_weight, evidence) among records the
+    """Scored pairs (uid_l, uid_r, match_probability, match_weight, evidence, other_weight: the
+    weight of all comparisons but the name) among records the
     `kind` model sees (that kind and 'either'), with match_probability >= config.predict_floor.
     The caller applies the link threshold."""
     from splink import DuckDBAPI, Linker, SettingsCreator
@@ -526,6 +530,9 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
         con.close()
     out = scored[["uid_l", "uid_r", "match_probability", "match_weight"]].copy()
     out["evidence"] = _evidence(scored, levels)
+    # The weight of everything but the name: what a name match is corroborated (or contradicted) by.
+    other = [c for c in scored.columns if c.startswith("mw_") and c not in ("mw_name", "mw_tf_adj_name")]
+    out["other_weight"] = scored[other].astype("float64").fillna(0.0).sum(axis=1) if other else 0.0
     return out.reset_index(drop=True)
 
 
