@@ -91,7 +91,7 @@ def match_parties(
     # A threshold the caller gives is kept; otherwise each model's is read off its own match
     # probabilities on this data (identity.thresholds), the default standing only for tiny inputs.
     limits = {**DEFAULT_THRESHOLDS, **(thresholds or {})}
-    chosen: dict[str, str] = {kind: "given" for kind in thresholds or {}}
+    chosen = {kind: "given" if kind in (thresholds or {}) else "default" for kind in DEFAULT_THRESHOLDS}
     config = config or {}
     scored = []
     if probabilistic:
@@ -110,7 +110,7 @@ def match_parties(
                 both = pairs["uid_l"].isin(either) & pairs["uid_r"].isin(either)
                 pairs = pairs[~both | (pairs["other_weight"] > 0)]
             timings[f"probabilistic_{kind}"] = time.perf_counter() - t
-            if kind not in chosen:
+            if chosen[kind] != "given":
                 limits[kind], chosen[kind] = choose_threshold(pairs["match_probability"], limits[kind])
             scored.append(pairs.assign(kind=kind))
             say(

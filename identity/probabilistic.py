@@ -14,6 +14,7 @@ blocking rules; a training step that fails (e.g. no pairs under a rule) keeps th
 
 from __future__ import annotations
 
+import copy
 import logging
 import math
 from dataclasses import dataclass, field
@@ -105,6 +106,40 @@ def _tokens(col: str, side: str) -> str:
     return f"string_split(\"{col}_{side}\", ' ')"
 
 
+def _location() -> dict:
+    """Address, postal code and city as one comparison: one site is one piece of evidence, not three
+    (the same street address implies the same postal code and city)."""
+    return _comparison(
+        "location",
+        [
+            {
+                "sql_condition": " AND ".join(
+                    f'("{c}_l" IS NULL OR "{c}_r" IS NULL)'
+                    for c in ("address_norm", "postal_norm", "city_norm")
+                ),
+                "label_for_charts": "null",
+                "is_null_level": True,
+            },
+            _exact("address_norm", 0.6, 0.0005),
+            _level(
+                '"address_num_l" = "address_num_r" AND '
+                'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
+                "same number, similar street",
+                0.15,
+                0.001,
+            ),
+            _level('"postal_norm_l" = "postal_norm_r"', "same postal code", 0.1, 0.005),
+            _level(
+                '"postal_prefix_l" = "postal_prefix_r" OR jaro_winkler_similarity("city_norm_l", "city_norm_r") >= 0.9',
+                "same area",
+                0.05,
+                0.03,
+            ),
+            _else(0.1, 0.9635),
+        ],
+    )
+
+
 def _shared_comparisons() -> list[dict]:
     """Comparisons that mean the same for people and organisations."""
     return [
@@ -118,40 +153,7 @@ def _shared_comparisons() -> list[dict]:
             ],
         ),
         _comparison("phone", [_null("phone_norm"), _exact("phone_norm", 0.7, 0.0005), _else(0.3, 0.9995)]),
-        _comparison(
-            "address",
-            [
-                _null("address_norm"),
-                _exact("address_norm", 0.6, 0.0005),
-                _level(
-                    '"address_num_l" = "address_num_r" AND '
-                    'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85',
-                    "same number, similar street",
-                    0.2,
-                    0.002,
-                ),
-                _jw("address_norm", 0.85, 0.1, 0.02),
-                _else(0.1, 0.9775),
-            ],
-        ),
-        _comparison(
-            "postal_code",
-            [
-                _null("postal_norm"),
-                _exact("postal_norm", 0.75, 0.002),
-                _level('"postal_prefix_l" = "postal_prefix_r"', "same prefix", 0.1, 0.02),
-                _else(0.15, 0.978),
-            ],
-        ),
-        _comparison(
-            "city",
-            [
-                _null("city_norm"),
-                _exact("city_norm", 0.8, 0.01),
-                _jw("city_norm", 0.9, 0.1, 0.01),
-                _else(0.1, 0.98),
-            ],
-        ),
+        _location(),
         _comparison("country", [_null("country_norm"), _exact("country_norm", 0.97, 0.2), _else(0.03, 0.8)]),
         _comparison(
             "tax_id",
@@ -197,7 +199,9 @@ def org_comparisons() -> list[dict]:
                 0.1,
                 0.05,
             ),
-            _else(0.05, 0.9435),
+            # A company is known by its name: an unrelated name is strong evidence against, whatever
+            # EM on address or phone blocks (shared buildings, switchboards) would make of it.
+            _else(0.003, 0.9435, fix_m=True),
         ],
     )
     domain = _comparison(
@@ -217,11 +221,11 @@ def org_comparisons() -> list[dict]:
     return [name, domain, *_shared_comparisons()]
 
 
-# One company has several sites (and a phone per site): for organisations a different address,
-# phone, postal code or city is weak evidence against, never a veto. EM on pairs that share a name
+# One company has several sites (and a phone per site): for organisations a different location or
+# phone is weak evidence against, never a veto. EM on pairs that share a name
 # learns 'same site' rather than 'same company', so after training the disagreement levels of these
 # comparisons are floored at SOFT_FLOOR_BITS (agreement keeps its full weight).
-ORG_SOFT_COMPARISONS = ("phone", "address", "postal_code", "city")
+ORG_SOFT_COMPARISONS = ("phone", "location")
 SOFT_FLOOR_BITS = -1.0
 
 
@@ -422,6 +426,39 @@ def _used_columns(model: KindModel, frame: pd.DataFrame) -> tuple[list[dict], li
     return comps, rules
 
 
+def _tf_columns(comparisons: list[dict]) -> list[str]:
+    return sorted(
+        {
+            lv["tf_adjustment_column"]
+            for c in comparisons
+            for lv in c["comparison_levels"]
+            if lv.get("tf_adjustment_column")
+        }
+    )
+
+
+def _without_tf(comparisons: list[dict]) -> list[dict]:
+    out = copy.deepcopy(comparisons)
+    for comp in out:
+        for level in comp["comparison_levels"]:
+            level.pop("tf_adjustment_column", None)
+            level.pop("tf_adjustment_weight", None)
+    return out
+
+
+def _identity_term_frequencies(frame: pd.DataFrame, col: str) -> pd.DataFrame:
+    """Term frequencies of a name column counted over distinct names, not records.
+
+    Splink's own table counts records, so a person held by four systems makes their name look four
+    times as common. Here each distinct (first name, surname) counts once: a name is common when
+    many different people carry it, not when one of them is duplicated."""
+    names = frame[["first_name_norm", "last_name_norm"]].drop_duplicates()
+    counts = names[col].dropna().value_counts()
+    return pd.DataFrame(
+        {col: counts.index.astype(str), f"tf_{col}": (counts / max(int(counts.sum()), 1)).to_numpy()}
+    )
+
+
 def _to_arrow(frame: pd.DataFrame) -> pa.Table:
     data = {"uid": pa.array(frame["uid"].to_numpy(), pa.int64())}
     for col in MODEL_COLUMNS[1:]:
@@ -487,6 +524,9 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
     comparisons, predict_rules = _used_columns(model, frame)
     if not comparisons or not predict_rules:
         return _empty_pairs()
+    if n < config.min_records_to_train:
+        # Too few records to say which names are common: the priors alone.
+        comparisons = _without_tf(comparisons)
     empty = {c for c in MODEL_COLUMNS if c != "uid" and frame[c].isna().all()}
 
     def usable(rules: list[str]) -> list[str]:
@@ -512,6 +552,11 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
             max_iterations=20,
         )
         linker = Linker(sdf, settings, log_level=logging.WARNING)
+        for col in _tf_columns(comparisons):
+            lookup = pa.Table.from_pandas(_identity_term_frequencies(frame, col), preserve_index=False)
+            linker.table_management.register_term_frequency_lookup(
+                db_api.register(lookup, table_name=f"tf_{kind}_{col}"), col
+            )
         _train(linker, model, n, config, usable)
         pairs = linker.inference.predict(
             threshold_match_probability=config.predict_floor, warning_mode="never"

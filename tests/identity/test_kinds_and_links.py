@@ -1,0 +1,119 @@
+"""Party kind as evidence, organisations across sites, explainable links, data-driven thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from identity.match import LINK_OUTPUT_COLUMNS, match_parties
+from identity.normalize import normalize_parties
+from identity.schema import validate_parties
+from identity.thresholds import expected_f1_threshold
+
+from .conftest import PEOPLE
+
+
+def kinds(rows: list[dict]) -> list[str]:
+    return normalize_parties(validate_parties(pd.DataFrame(rows)))["kind"].tolist()
+
+
+def test_bare_personal_name_is_either_and_company_shapes_stay_organisations():
+    rows = [
+        dict(source_system="billing", source_id="1", name="Jane Doe"),
+        dict(source_system="billing", source_id="2", name="Doe Jane"),
+        dict(source_system="billing", source_id="3", name="Jane Doe GmbH"),
+        dict(source_system="billing", source_id="4", name="Smith, Jones and Brown"),
+        dict(source_system="billing", source_id="5", name="Smith Plumbing"),
+        dict(source_system="billing", source_id="6", name="Acme 42"),
+        dict(source_system="billing", source_id="7", name="Jane Doe", party_type="organization"),
+        dict(source_system="crm", source_id="8", first_name="Jane", last_name="Doe"),
+    ]
+    assert kinds(rows) == ["either", "either", "org", "org", "org", "org", "org", "person"]
+
+
+def test_a_system_of_people_makes_its_unknown_bare_names_people_too():
+    people = [
+        dict(source_system="billing", source_id=str(i), name=n)
+        for i, n in enumerate(["John Smith", "Mary Jones", "Peter Brown", "Xqzt Vrbl", "Clarke"])
+    ]
+    firms = [
+        dict(source_system="erp", source_id=str(i), name=n)
+        for i, n in enumerate(["Sunoco", "Folger", "John Smith", "Initrode"])
+    ]
+    assert kinds(people) == ["either"] * 5
+    assert kinds(firms) == ["org", "org", "either", "org"]
+
+
+def test_full_name_only_record_is_matched_with_the_person_model():
+    billing = dict(
+        source_system="billing",
+        source_id="b1",
+        name="Maria Garcia",
+        postal_code="28001",
+        city="Madrid",
+    )
+    result = match_parties(pd.DataFrame([*PEOPLE, billing]))
+    out = result.assignments.set_index("source_id")
+    assert out.loc["b1", "golden_id"] == out.loc["P2", "golden_id"] == out.loc["u2", "golden_id"]
+    links = result.links
+    assert list(links.columns) == LINK_OUTPUT_COLUMNS
+    accepted = links[(links["source_id_l"] == "b1") | (links["source_id_r"] == "b1")]
+    assert len(accepted) and set(accepted["model"]) == {"person"}
+    assert accepted["evidence"].str.contains("first_name=exact").all()
+    assert result.threshold_sources == {"org": "default", "person": "default"}
+
+
+def test_the_organisation_model_does_not_link_two_bare_personal_names_on_the_name_alone():
+    rows = [
+        dict(source_system="billing", source_id="1", name="John Smith", postal_code="10001", city="New York"),
+        dict(source_system="support", source_id="2", name="John Smith", postal_code="94105", city="Oakland"),
+        dict(source_system="crm", source_id="3", name="Initech LLC", postal_code="94105", city="Oakland"),
+        dict(source_system="crm", source_id="4", name="Initech", postal_code="10001", city="New York"),
+    ]
+    result = match_parties(pd.DataFrame(rows), thresholds={"person": 0.999999})
+    out = result.assignments.set_index("source_id")["golden_id"]
+    assert out["1"] != out["2"]
+    # ...while the same name shape with a legal form links across the two sites.
+    assert out["3"] == out["4"]
+    assert result.threshold_sources["person"] == "given"
+
+
+def test_company_sites_link_on_a_strong_name_with_the_evidence_recorded():
+    sites = [
+        ("crm", "1", "Initrode Systems GmbH", "Hauptstrasse 5", "Berlin", "10115", "+49 30 1234567"),
+        ("erp", "2", "Initrode Systems", "Rheinallee 80", "Bonn", "53173", "+49 228 7654321"),
+        ("support", "3", "INITRODE SYSTEMS GMBH", "Königsallee 1", "Düsseldorf", "40212", None),
+        # Another company in the same building.
+        ("crm", "4", "Vandelay Industries", "Hauptstrasse 5", "Berlin", "10115", "+49 30 5550000"),
+    ]
+    rows = [
+        dict(
+            source_system=s,
+            source_id=i,
+            name=n,
+            address_line1=a,
+            city=c,
+            postal_code=p,
+            phone=ph,
+            country="DE",
+        )
+        for s, i, n, a, c, p, ph in sites
+    ]
+    result = match_parties(pd.DataFrame(rows))
+    out = result.assignments.set_index("source_id")["golden_id"]
+    assert out["1"] == out["2"] == out["3"] != out["4"]
+    links = result.links
+    assert set(links["model"]) == {"org"}
+    assert links["evidence"].str.contains(r"location=else\(-1\.0\)").any()
+
+
+def test_expected_f1_threshold_sits_between_the_populations():
+    rng = np.random.default_rng(0)
+    non = rng.uniform(0.01, 0.2, 500)
+    matches = rng.uniform(0.9, 1.0, 300)
+    t = expected_f1_threshold(np.concatenate([non, matches]))
+    assert 0.2 < t <= 0.9
+    # Probabilities a model is unsure about: fewer accepted when they lean towards non-matches.
+    leaning = expected_f1_threshold(np.concatenate([non, matches, np.full(200, 0.4)]))
+    assert leaning > 0.4
+    assert expected_f1_threshold(np.array([0.99, 0.1])) is None
