@@ -112,8 +112,9 @@ def test_expected_f1_threshold_sits_between_the_populations():
     non = rng.uniform(0.01, 0.2, 500)
     matches = rng.uniform(0.9, 1.0, 300)
     t = expected_f1_threshold(np.concatenate([non, matches]))
-    assert 0.2 < t <= 0.9
-    # Probabilities a model is unsure about: fewer accepted when they lean towards non-matches.
-    leaning = expected_f1_threshold(np.concatenate([non, matches, np.full(200, 0.4)]))
-    assert leaning > 0.4
+    assert non.max() < t <= matches.min()
+    # Pairs the model thinks likelier non-matches are refused, likelier matches accepted (the expected-F1
+    # optimum accepts p >= F1/2).
+    assert expected_f1_threshold(np.concatenate([non, matches, np.full(200, 0.3)])) > 0.3
+    assert expected_f1_threshold(np.concatenate([non, matches, np.full(200, 0.6)])) <= 0.6
     assert expected_f1_threshold(np.array([0.99, 0.1])) is None
