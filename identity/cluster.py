@@ -40,7 +40,7 @@ def combine_links(
             prob = prob.assign(evidence=pd.Series(pd.NA, index=prob.index, dtype="string"))
         prob = prob.sort_values("match_probability", ascending=False, kind="stable")
     det = deterministic.assign(
-        match_weight=float("inf"),
+        match_weight=float("nan"),
         model=pd.Series(pd.NA, index=deterministic.index, dtype="string"),
         evidence=deterministic["match_rule"].astype("string"),
     )

@@ -21,8 +21,8 @@ logger = logging.getLogger(__name__)
 
 ASSIGNMENT_COLUMNS = ["source_system", "source_id", "golden_id", "match_probability", "match_rule"]
 # model: which model accepted a probabilistic link (person | org); evidence: its comparisons and
-# their weights in bits (or the deterministic rule); match_weight: the model's total (inf when
-# deterministic).
+# their weights in bits (or the deterministic rule); match_weight: the model's total in bits (null
+# for a deterministic link).
 LINK_OUTPUT_COLUMNS = [
     "source_system_l",
     "source_id_l",
