@@ -237,7 +237,11 @@ def _surname_household() -> dict:
     estimated from how often random pairs share both (a household), not the product of the two;
     only a bare surname match gets the surname's term frequency (within a household it says
     nothing more)."""
-    same_address = '("address_norm_l" = "address_norm_r" OR "phone_norm_l" = "phone_norm_r")'
+    same_address = (
+        '("address_norm_l" = "address_norm_r" OR "phone_norm_l" = "phone_norm_r" OR '
+        '("address_num_l" = "address_num_r" AND '
+        'jaro_winkler_similarity("address_norm_l", "address_norm_r") >= 0.85))'
+    )
     same_area = '("postal_norm_l" = "postal_norm_r" OR "city_norm_l" = "city_norm_r")'
     same_surname = '"last_name_norm_l" = "last_name_norm_r"'
     close_surname = (
@@ -265,7 +269,12 @@ def _surname_household() -> dict:
                 f"{same_surname} AND {same_area}", "same surname, same area", 0.2, 0.002, "last_name_norm"
             ),
             _level(same_surname, "same surname", 0.2, 0.003, "last_name_norm"),
-            _level(swapped, "swapped with first name", 0.02, 0.0001),
+            # Counted once, in first_name (which checks both names): neutral here.
+            {
+                **_level(swapped, "swapped with first name", 0.001, 0.001),
+                "fix_m_probability": True,
+                "fix_u_probability": True,
+            },
             _level(f"{close_surname} AND {same_address}", "similar surname, same address", 0.04, 0.0002),
             _level(close_surname, "similar surname", 0.04, 0.003),
             _level(f"({some_surname}) OR {same_address}", "jw >= 0.8 or same address", 0.02, 0.03),
@@ -278,7 +287,10 @@ def person_comparisons() -> list[dict]:
     """First name, date of birth and tax id are what tell relatives apart (they share surname,
     address and phone). Their 'else' (entirely different) m-probabilities are fixed at the priors:
     EM on blocks full of households would learn that relatives are matches whose first names and
-    birth dates differ, and make these disagreements nearly free."""
+    birth dates differ, and make these disagreements nearly free. An unrelated first name weighs
+    nearly as much as an equal birth date or tax id: twins share a birth date, and household
+    members' records carry each other's dates and ids, so such an agreement alone does not outvote
+    it; with the same address as well it does (a first name mistyped beyond recognition)."""
     first = _comparison(
         "first_name",
         [
@@ -299,7 +311,7 @@ def person_comparisons() -> list[dict]:
                 0.02,
                 0.02,
             ),
-            _else(0.005, 0.9349, fix_m=True),
+            _else(0.0005, 0.9349, fix_m=True),
         ],
     )
     dob = _comparison(
@@ -641,14 +653,16 @@ def _deduplicate_u(linker) -> None:
     if not 0.0 < lam < 0.5:
         return
     for comp in linker._settings_obj.comparisons:
-        levels = [lv for lv in comp.comparison_levels if not lv.is_null_level]
+        # Levels with a fixed u (neutral by design) keep it.
+        levels = [lv for lv in comp.comparison_levels if not lv.is_null_level and not lv._fix_u_probability]
         try:
             pairs = [(lv, float(lv.m_probability), float(lv.u_probability)) for lv in levels]
         except (TypeError, ValueError):
             continue
         fixed = [max((u - lam * m) / (1.0 - lam), u / 20.0) for _, m, u in pairs]
         total = sum(fixed)
+        mass = sum(u for _, _, u in pairs)
         if total <= 0:
             continue
         for (lv, _, _), u in zip(pairs, fixed, strict=True):
-            lv.u_probability = min(1.0, u / total)
+            lv.u_probability = min(1.0, u * mass / total)
