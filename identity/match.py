@@ -12,7 +12,7 @@ import pandas as pd
 from identity.cluster import combine_links, connected_components, record_probability
 from identity.deterministic import deterministic_links
 from identity.normalize import normalize_parties
-from identity.probabilistic import ModelConfig, probabilistic_links
+from identity.probabilistic import SOFT_FLOOR_BITS, ModelConfig, probabilistic_links
 from identity.schema import validate_parties
 from identity.stable_ids import assign_golden_ids
 from identity.thresholds import choose_threshold
@@ -103,12 +103,16 @@ def match_parties(
             say(f"scoring {count:,} {kind} records with Splink")
             pairs = probabilistic_links(norm, kind, config.get(kind))
             if kind == "org":
-                # The organisation model links across sites on a name alone; for two bare personal
-                # names ('John Smith' twice) that is no evidence, so such a pair needs the rest of
-                # its comparisons (address, phone, domain, ...) to be for it as well.
+                # Two bare personal names: the organisation model may link them only when the names
+                # agree and nothing else speaks against it beyond one other site (a second
+                # disagreement: another phone, tax id, ...). It takes a shared tax id or address as
+                # the company's, which for two members of one household is no evidence.
                 either = norm.loc[norm["kind"] == "either", "uid"]
                 both = pairs["uid_l"].isin(either) & pairs["uid_r"].isin(either)
-                pairs = pairs[~both | (pairs["other_weight"] > 0)]
+                corroborated = (pairs["name_weight"] > 0) & (
+                    pairs["match_weight_without_name"] >= SOFT_FLOOR_BITS
+                )
+                pairs = pairs[~both | corroborated]
             timings[f"probabilistic_{kind}"] = time.perf_counter() - t
             if chosen[kind] != "given":
                 limits[kind], chosen[kind] = choose_threshold(pairs["match_probability"], limits[kind])

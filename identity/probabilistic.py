@@ -177,33 +177,40 @@ def org_comparisons() -> list[dict]:
         "name",
         [
             _null("name_norm"),
-            _exact("name_norm", 0.55, 0.0005),
+            # Normalised (legal form, case, accents, '&' gone), most records of one company carry
+            # the same name.
+            _exact("name_norm", 0.7, 0.0005),
             _level(
                 '"name_sorted_l" = "name_sorted_r" OR '
                 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.95',
                 "same tokens or jw >= 0.95",
-                0.15,
+                0.12,
                 0.001,
             ),
             _level(
                 f'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.88 OR '
                 f"list_has_all({l_tok}, {r_tok}) OR list_has_all({r_tok}, {l_tok})",
                 "jw >= 0.88 or one name contains the other",
-                0.15,
+                0.1,
                 0.005,
             ),
             _level(
                 f"len(list_intersect({l_tok}, {r_tok})) >= 1 OR "
                 'jaro_winkler_similarity("name_norm_l", "name_norm_r") >= 0.75',
                 "a shared token or jw >= 0.75",
-                0.1,
+                0.05,
                 0.05,
             ),
-            # A company is known by its name: an unrelated name is strong evidence against, whatever
-            # EM on address or phone blocks (shared buildings, switchboards) would make of it.
-            _else(0.003, 0.9435, fix_m=True),
+            # A company is known by its name: an unrelated name is strong evidence against.
+            _else(0.003, 0.9435),
         ],
     )
+    # The name's m-probabilities stay at the priors (u is still estimated): EM cannot learn them
+    # for organisations, on name blocks it never sees a disagreement, on location blocks it learns
+    # 'same site' (and shared buildings) rather than 'same company'.
+    for level in name["comparison_levels"]:
+        if not level.get("is_null_level"):
+            level["fix_m_probability"] = True
     domain = _comparison(
         "domain",
         [
@@ -222,9 +229,9 @@ def org_comparisons() -> list[dict]:
 
 
 # One company has several sites (and a phone per site): for organisations a different location or
-# phone is weak evidence against, never a veto. EM on pairs that share a name
-# learns 'same site' rather than 'same company', so after training the disagreement levels of these
-# comparisons are floored at SOFT_FLOOR_BITS (agreement keeps its full weight).
+# phone is weak evidence against, never a veto. EM on pairs that share a name learns 'same site'
+# rather than 'same company', so after training the disagreement levels of these comparisons are
+# floored at SOFT_FLOOR_BITS (agreement keeps its full weight).
 ORG_SOFT_COMPARISONS = ("phone", "location")
 SOFT_FLOOR_BITS = -1.0
 
@@ -412,7 +419,8 @@ def _empty_pairs() -> pd.DataFrame:
             "match_probability": pd.Series(dtype="float64"),
             "match_weight": pd.Series(dtype="float64"),
             "evidence": pd.Series(dtype="string"),
-            "other_weight": pd.Series(dtype="float64"),
+            "name_weight": pd.Series(dtype="float64"),
+            "match_weight_without_name": pd.Series(dtype="float64"),
         }
     )
 
@@ -521,8 +529,8 @@ def _evidence(scored: pd.DataFrame, levels: dict[str, list[tuple[str, float]]]) 
 
 
 def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | None = None) -> pd.DataFrame:
-    """Scored pairs (uid_l, uid_r, match_probability, match_weight, evidence, other_weight: the
-    weight of all comparisons but the name) among records the
+    """Scored pairs (uid_l, uid_r, match_probability, match_weight, evidence, name_weight,
+    match_weight_without_name: the comparisons' weights split, prior left out) among records the
     `kind` model sees (that kind and 'either'), with match_probability >= config.predict_floor.
     The caller applies the link threshold."""
     from splink import DuckDBAPI, Linker, SettingsCreator
@@ -587,9 +595,12 @@ def probabilistic_links(norm: pd.DataFrame, kind: str, config: ModelConfig | Non
         con.close()
     out = scored[["uid_l", "uid_r", "match_probability", "match_weight"]].copy()
     out["evidence"] = _evidence(scored, levels)
-    # The weight of everything but the name: what a name match is corroborated (or contradicted) by.
-    other = [c for c in scored.columns if c.startswith("mw_") and c not in ("mw_name", "mw_tf_adj_name")]
-    out["other_weight"] = scored[other].astype("float64").fillna(0.0).sum(axis=1) if other else 0.0
+    # The name's weight and that of everything else, prior left out: whether a name match is
+    # corroborated by the other comparisons.
+    parts = scored[[c for c in scored.columns if c.startswith("mw_")]].astype("float64").fillna(0.0)
+    named = [c for c in parts.columns if c in ("mw_name", "mw_tf_adj_name")]
+    out["name_weight"] = parts[named].sum(axis=1) if named else 0.0
+    out["match_weight_without_name"] = parts.drop(columns=named).sum(axis=1)
     return out.reset_index(drop=True)
 
 

@@ -42,4 +42,4 @@ def choose_threshold(probabilities: np.ndarray, default_probability: float) -> t
     chosen = expected_f1_threshold(probabilities)
     if chosen is None:
         return default_probability, "default"
-    return round(chosen, 6), "expected_f1"
+    return chosen, "expected_f1"

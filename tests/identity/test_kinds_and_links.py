@@ -65,8 +65,23 @@ def test_full_name_only_record_is_matched_with_the_person_model():
 
 def test_the_organisation_model_does_not_link_two_bare_personal_names_on_the_name_alone():
     rows = [
-        dict(source_system="billing", source_id="1", name="John Smith", postal_code="10001", city="New York"),
-        dict(source_system="support", source_id="2", name="John Smith", postal_code="94105", city="Oakland"),
+        # Two people of one name: different places and phones.
+        dict(
+            source_system="billing",
+            source_id="1",
+            name="John Smith",
+            postal_code="10001",
+            city="New York",
+            phone="212 555 0100",
+        ),
+        dict(
+            source_system="support",
+            source_id="2",
+            name="John Smith",
+            postal_code="94105",
+            city="Oakland",
+            phone="510 555 0199",
+        ),
         dict(source_system="crm", source_id="3", name="Initech LLC", postal_code="94105", city="Oakland"),
         dict(source_system="crm", source_id="4", name="Initech", postal_code="10001", city="New York"),
     ]
