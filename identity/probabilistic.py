@@ -283,6 +283,7 @@ def _surname_household() -> dict:
                 "fix_u_probability": True,
             },
             _level(f"{close_surname} AND {same_address}", "similar surname, same address", 0.04, 0.0002),
+            _level(f"{close_surname} AND {same_area}", "similar surname, same area", 0.03, 0.0005),
             _level(close_surname, "similar surname", 0.04, 0.003),
             _level(f"({some_surname}) OR {same_address}", "jw >= 0.8 or same address", 0.02, 0.03),
             _else(0.03, 0.9613),
