@@ -29,15 +29,22 @@ def _febrl_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "febrl"
 
 
-def _febrl_raw(name: str) -> pd.DataFrame:
-    raw = pd.read_csv(_febrl_dir() / f"{name}.csv", dtype=str, skipinitialspace=True)
+def read_febrl(path: Path) -> pd.DataFrame:
+    """A FEBRL CSV with its truth: the entity number of rec_id ('rec-12-org', 'rec-12-dup-0')."""
+    raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
     raw.columns = [c.strip() for c in raw.columns]
     raw = raw.apply(lambda s: s.str.strip())
     raw["truth"] = raw["rec_id"].str.extract(r"rec-(\d+)-", expand=False)
     return raw
 
 
-def _febrl_party(raw: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
+def _febrl_raw(name: str) -> pd.DataFrame:
+    return read_febrl(_febrl_dir() / f"{name}.csv")
+
+
+def febrl_party(raw: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
+    """FEBRL records as party records of `system` (per record); the billing system keeps the full
+    name as typed and no date of birth."""
     full = system == "billing"
     name = (raw["given_name"].fillna("") + " " + raw["surname"].fillna("")).str.strip()
     return pd.DataFrame(
@@ -45,7 +52,6 @@ def _febrl_party(raw: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
             "source_system": system,
             "source_id": raw["rec_id"],
             "truth": raw["truth"],
-            # Billing keeps the full name as typed and no date of birth.
             "name": name.where(full & (name != "")),
             "first_name": raw["given_name"].where(~full),
             "last_name": raw["surname"].where(~full),
@@ -62,13 +68,27 @@ def _febrl_party(raw: pd.DataFrame, system: pd.Series) -> pd.DataFrame:
     )
 
 
-def febrl3() -> pd.DataFrame:
-    """FEBRL 3 (5,000 people, 2,000 originals with up to 5 noisy duplicates each), every record
-    placed in one of four systems at random (seeded)."""
-    raw = _febrl_raw("dataset3")
-    rng = random.Random(3)
+def _febrl_in_systems(name: str, seed: int) -> pd.DataFrame:
+    """A FEBRL deduplication set, every record placed in one of four systems at random (seeded)."""
+    raw = _febrl_raw(name)
+    rng = random.Random(seed)
     system = pd.Series([rng.choice(SYSTEMS) for _ in range(len(raw))], index=raw.index)
-    return _febrl_party(raw, system)
+    return febrl_party(raw, system)
+
+
+def febrl1() -> pd.DataFrame:
+    """FEBRL 1: 1,000 people, 500 originals with one noisy duplicate each."""
+    return _febrl_in_systems("dataset1", 1)
+
+
+def febrl2() -> pd.DataFrame:
+    """FEBRL 2: 5,000 people, 4,000 originals and 1,000 duplicates (up to 5 of one original)."""
+    return _febrl_in_systems("dataset2", 2)
+
+
+def febrl3() -> pd.DataFrame:
+    """FEBRL 3: 5,000 people, 2,000 originals with up to 5 heavily corrupted duplicates each."""
+    return _febrl_in_systems("dataset3", 3)
 
 
 def febrl4() -> pd.DataFrame:
@@ -77,8 +97,8 @@ def febrl4() -> pd.DataFrame:
     a, b = _febrl_raw("dataset4a"), _febrl_raw("dataset4b")
     return pd.concat(
         [
-            _febrl_party(a, pd.Series("crm", index=a.index)),
-            _febrl_party(b, pd.Series("billing", index=b.index)),
+            febrl_party(a, pd.Series("crm", index=a.index)),
+            febrl_party(b, pd.Series("billing", index=b.index)),
         ],
         ignore_index=True,
     )
@@ -142,6 +162,8 @@ def pseudopeople_employers() -> pd.DataFrame:
 
 # name -> (kind of parties, loader)
 DATASETS: dict[str, tuple[str, Callable[[], pd.DataFrame]]] = {
+    "febrl1_people_4_systems": ("people", febrl1),
+    "febrl2_people_4_systems": ("people", febrl2),
     "febrl3_people_4_systems": ("people", febrl3),
     "febrl4_people_crm_billing": ("people", febrl4),
     "pseudopeople_people_3_sources": ("people", pseudopeople_people),
