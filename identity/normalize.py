@@ -447,9 +447,11 @@ def normalize_parties(df: pd.DataFrame) -> pd.DataFrame:
     first = person_name(df["first_name"]).str.replace(" ", "", regex=False)
     last = person_name(df["last_name"]).str.replace(" ", "", regex=False)
     full = person_name(df["name"])
-    # A person given only a full name: first token is the first name, last token the surname.
-    first = first.fillna(full.str.split(" ").str[0].where(maybe_person))
-    last = last.fillna(full.str.split(" ").str[-1].where(maybe_person & (full.str.count(" ") >= 1)))
+    # A person given only a full name: first token is the first name, last token the surname; a
+    # lone token is the surname (the given name is the part systems leave out).
+    several = full.str.count(" ") >= 1
+    first = first.fillna(full.str.split(" ").str[0].where(maybe_person & several))
+    last = last.fillna(full.str.split(" ").str[-1].where(maybe_person))
     person_full = _squash(first.fillna("") + " " + last.fillna(""))
     person_full = person_full.fillna(full)
     name = org_name.where(~is_person, person_full)

@@ -276,7 +276,8 @@ def _surname_household() -> dict:
                 f"{same_surname} AND {same_area}", "same surname, same area", 0.2, 0.002, "last_name_norm"
             ),
             _level(same_surname, "same surname", 0.2, 0.003, "last_name_norm"),
-            # Counted once, in first_name (which checks both names): neutral here.
+            _level(f"{swapped} AND {same_address}", "swapped names, same address", 0.01, 0.0001),
+            # Otherwise counted once, in first_name (which checks both names): neutral here.
             {
                 **_level(swapped, "swapped with first name", 0.001, 0.001),
                 "fix_m_probability": True,
