@@ -1,15 +1,18 @@
 """Probabilistic links with Splink 5 on DuckDB, trained without labels.
 
-People and organisations get separate models (own comparisons, blocking rules and thresholds):
-- organisations: no term-frequency adjustments (a name repeats *because* it is duplicated across
-  systems, so TF would penalise the very matches we want), name compared as a whole, as sorted
-  tokens and by token containment; domain, phone, address, postal code, city, country, tax id.
-- people: first/last name with TF adjustments (common surnames are weak evidence), swapped names,
-  date of birth, email, phone, address, postal code, city, country, tax id.
+People and organisations get separate models (own comparisons, blocking rules and thresholds); a
+record of uncertain kind ('either': a bare personal name) is scored by both:
+- organisations: name (whole, sorted tokens, containment, shared token) with its m-probabilities at
+  the priors; domain; phone and location (address, postal code, city as one comparison) as soft
+  evidence, floored at SOFT_FLOOR_BITS, since one company has several sites; email, country, tax id.
+- people: first name (TF), surname and household as one comparison (TF on a bare surname match),
+  date of birth, email, country, tax id; disagreement on first name, birth date and tax id keeps a
+  fixed, strong penalty, as these are what tell relatives apart.
 
 Every comparison level carries prior m/u values, so the model is usable on tiny inputs. With enough
-records it is trained: lambda from deterministic rules, u by random sampling, m by EM on a few
-blocking rules; a training step that fails (e.g. no pairs under a rule) keeps the priors.
+records it is trained: lambda from deterministic rules, u by random sampling (then corrected for the
+matches among random pairs), m by EM on a few blocking rules; term frequencies are counted over
+distinct names. A training step that fails (e.g. no pairs under a rule) keeps the priors.
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def _location() -> dict:
 
 
 def _shared_comparisons() -> list[dict]:
-    """Comparisons that mean the same for people and organisations."""
+    """Contact, place and tax-id comparisons (organisations use all; people email, country, tax id)."""
     return [
         _comparison(
             "email",
