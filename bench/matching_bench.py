@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
+from bench import matching_data
 from bench.common import emit, progress
 from bench.matching_data import DATASETS
 from identity.metrics import scores
@@ -63,7 +65,12 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=10_000, help="sandbox scale (default 10k)")
     parser.add_argument("--dataset", choices=list(DATASETS), action="append")
     parser.add_argument("--no-sandbox", action="store_true", help="public sets only")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="pseudopeople extracts from elsewhere (a held-out pair)"
+    )
     args = parser.parse_args()
+    if args.data_dir:
+        matching_data.DATA = args.data_dir
     run(args.scale, args.dataset, sandbox=not args.no_sandbox)
 
 

@@ -8,6 +8,14 @@ once, in a throw-away environment, and committed.
 
     uv run --no-project --python 3.11 --with pseudopeople==1.3.1 python bench/data/make_pseudopeople.py
 
+A held-out pair of extracts (other seeds, other households, other name noise) for a check that
+nothing was tuned to these:
+
+    ... make_pseudopeople.py --out /tmp/heldout --seeds 21 22 23 --households-seed 17 \
+        --employer-seeds 4 5 6 --name-noise 0.05 0.15 0.05
+    .venv/bin/python -m bench.matching_bench --no-sandbox --data-dir /tmp/heldout \
+        --dataset pseudopeople_people_3_sources --dataset pseudopeople_employers_multi_site
+
 People: the 2020 census, the 2020 W-2/1099 filings and Social Security, for the members of a random
 sample of census households (so relatives, twins and namesakes living together stay in). Employers:
 three noisy renderings of the W-2 filings of all tax years (seeds 1-3, one per "system", with
@@ -18,6 +26,7 @@ employer has several sites.
 
 from __future__ import annotations
 
+import argparse
 import random
 from pathlib import Path
 
@@ -30,11 +39,11 @@ HOUSEHOLDS = 1500
 SITE_RECORDS_PER_SYSTEM = 2
 
 
-def people() -> pd.DataFrame:
-    census = psp.generate_decennial_census(seed=11)
-    w2 = psp.generate_taxes_w2_and_1099(seed=12)
-    ssa = psp.generate_social_security(seed=13)
-    rng = random.Random(7)
+def people(seeds: tuple[int, int, int] = (11, 12, 13), households_seed: int = 7) -> pd.DataFrame:
+    census = psp.generate_decennial_census(seed=seeds[0])
+    w2 = psp.generate_taxes_w2_and_1099(seed=seeds[1])
+    ssa = psp.generate_social_security(seed=seeds[2])
+    rng = random.Random(households_seed)
     households = sorted(census["household_id"].dropna().unique())
     chosen = set(rng.sample(households, HOUSEHOLDS))
     census = census[census["household_id"].isin(chosen)]
@@ -98,7 +107,9 @@ def _name_noise(probability: float) -> dict:
     }
 
 
-def employers() -> pd.DataFrame:
+def employers(
+    seeds: tuple[int, ...] = (1, 2, 3), name_noise: tuple[float, ...] = (0.01, 0.1, 0.2)
+) -> pd.DataFrame:
     raw = pd.read_parquet(SAMPLE / "taxes_w2_and_1099" / "taxes_w2_and_1099.parquet")
     site = raw[["simulant_id", "employer_id", "tax_year", "employer_street_number", "employer_street_name"]]
     site = site.assign(
@@ -107,8 +118,9 @@ def employers() -> pd.DataFrame:
         + site["employer_street_name"].astype("string").fillna("")
     )[["simulant_id", "employer_id", "tax_year", "site"]].astype("string")
     frames = []
-    for seed, system, name_noise in ((1, "payroll_a", 0.01), (2, "payroll_b", 0.1), (3, "payroll_c", 0.2)):
-        w2 = psp.generate_taxes_w2_and_1099(seed=seed, year=None, config=_name_noise(name_noise))
+    systems = ("payroll_a", "payroll_b", "payroll_c")
+    for seed, system, noise in zip(seeds, systems, name_noise, strict=True):
+        w2 = psp.generate_taxes_w2_and_1099(seed=seed, year=None, config=_name_noise(noise))
         w2 = w2.astype({"simulant_id": "string", "employer_id": "string", "tax_year": "string"})
         w2 = w2.merge(site, on=["simulant_id", "employer_id", "tax_year"], how="inner")
         # A few filings per true site and system: each system has its own spelling of the employer.
@@ -138,8 +150,20 @@ def employers() -> pd.DataFrame:
 
 
 def main() -> None:
-    people().to_parquet(HERE / "pseudopeople_people.parquet", index=False)
-    employers().to_parquet(HERE / "pseudopeople_employers.parquet", index=False)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", type=Path, default=HERE)
+    ap.add_argument("--seeds", type=int, nargs=3, default=(11, 12, 13), help="census, taxes, SSA")
+    ap.add_argument("--households-seed", type=int, default=7)
+    ap.add_argument("--employer-seeds", type=int, nargs=3, default=(1, 2, 3))
+    ap.add_argument("--name-noise", type=float, nargs=3, default=(0.01, 0.1, 0.2))
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    people(tuple(args.seeds), args.households_seed).to_parquet(
+        args.out / "pseudopeople_people.parquet", index=False
+    )
+    employers(tuple(args.employer_seeds), tuple(args.name_noise)).to_parquet(
+        args.out / "pseudopeople_employers.parquet", index=False
+    )
 
 
 if __name__ == "__main__":
