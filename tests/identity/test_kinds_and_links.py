@@ -63,29 +63,20 @@ def test_full_name_only_record_is_matched_with_the_person_model():
     assert result.threshold_sources == {"org": "default", "person": "default"}
 
 
+def frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
+
+
 def test_the_organisation_model_does_not_link_two_bare_personal_names_on_the_name_alone():
+    columns = ["source_system", "source_id", "name", "postal_code", "city", "phone"]
     rows = [
         # Two people of one name: different places and phones.
-        dict(
-            source_system="billing",
-            source_id="1",
-            name="John Smith",
-            postal_code="10001",
-            city="New York",
-            phone="212 555 0100",
-        ),
-        dict(
-            source_system="support",
-            source_id="2",
-            name="John Smith",
-            postal_code="94105",
-            city="Oakland",
-            phone="510 555 0199",
-        ),
-        dict(source_system="crm", source_id="3", name="Initech LLC", postal_code="94105", city="Oakland"),
-        dict(source_system="crm", source_id="4", name="Initech", postal_code="10001", city="New York"),
+        ("billing", "1", "John Smith", "10001", "New York", "212 555 0100"),
+        ("support", "2", "John Smith", "94105", "Oakland", "510 555 0199"),
+        ("crm", "3", "Initech LLC", "94105", "Oakland", None),
+        ("crm", "4", "Initech", "10001", "New York", None),
     ]
-    result = match_parties(pd.DataFrame(rows), thresholds={"person": 0.999999})
+    result = match_parties(frame(columns, rows), thresholds={"person": 0.999999})
     out = result.assignments.set_index("source_id")["golden_id"]
     assert out["1"] != out["2"]
     # ...while the same name shape with a legal form links across the two sites.
@@ -94,6 +85,7 @@ def test_the_organisation_model_does_not_link_two_bare_personal_names_on_the_nam
 
 
 def test_company_sites_link_on_a_strong_name_with_the_evidence_recorded():
+    columns = ["source_system", "source_id", "name", "address_line1", "city", "postal_code", "phone"]
     sites = [
         ("crm", "1", "Initrode Systems GmbH", "Hauptstrasse 5", "Berlin", "10115", "+49 30 1234567"),
         ("erp", "2", "Initrode Systems", "Rheinallee 80", "Bonn", "53173", "+49 228 7654321"),
@@ -101,20 +93,7 @@ def test_company_sites_link_on_a_strong_name_with_the_evidence_recorded():
         # Another company in the same building.
         ("crm", "4", "Vandelay Industries", "Hauptstrasse 5", "Berlin", "10115", "+49 30 5550000"),
     ]
-    rows = [
-        dict(
-            source_system=s,
-            source_id=i,
-            name=n,
-            address_line1=a,
-            city=c,
-            postal_code=p,
-            phone=ph,
-            country="DE",
-        )
-        for s, i, n, a, c, p, ph in sites
-    ]
-    result = match_parties(pd.DataFrame(rows))
+    result = match_parties(frame(columns, sites).assign(country="DE"))
     out = result.assignments.set_index("source_id")["golden_id"]
     assert out["1"] == out["2"] == out["3"] != out["4"]
     links = result.links
