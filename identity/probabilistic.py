@@ -299,10 +299,10 @@ def person_comparisons() -> list[dict]:
     """First name, date of birth and tax id are what tell relatives apart (they share surname,
     address and phone). Their 'else' (entirely different) m-probabilities are fixed at the priors:
     EM on blocks full of households would learn that relatives are matches whose first names and
-    birth dates differ, and make these disagreements nearly free. An unrelated first name weighs
-    nearly as much as an equal birth date or tax id: twins share a birth date, and household
-    members' records carry each other's dates and ids, so such an agreement alone does not outvote
-    it; with the same address as well it does (a first name mistyped beyond recognition)."""
+    birth dates differ, and make these disagreements nearly free. An unrelated first name costs
+    about 9 bits: enough to keep namesakes' relatives apart on surname and address, not always
+    enough against a shared birth date or tax id (twins; household members whose records carry
+    each other's), which a first name replaced or mistyped beyond recognition also shows."""
     first = _comparison(
         "first_name",
         [
@@ -323,7 +323,7 @@ def person_comparisons() -> list[dict]:
                 0.02,
                 0.02,
             ),
-            _else(0.0005, 0.9349, fix_m=True),
+            _else(0.002, 0.9349, fix_m=True),
         ],
     )
     dob = _comparison(
