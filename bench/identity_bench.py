@@ -62,7 +62,7 @@ def build_party_records(scale: int, work: Path) -> tuple[Warehouse, pd.DataFrame
     ]
 
 
-def run(scale: int) -> None:
+def run(scale: int, stability: bool = True) -> None:
     from identity.match import match_parties
     from identity.schema import PARTY_COLUMNS
 
@@ -95,6 +95,8 @@ def run(scale: int) -> None:
         **quality,
     )
 
+    if not stability:
+        return
     shuffled = parties.sample(frac=1.0, random_state=1).reset_index(drop=True)
     first_part = shuffled.iloc[: int(len(shuffled) * 0.9)]
     first = match_parties(first_part, cross_references=xrefs if len(xrefs) else None)

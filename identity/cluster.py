@@ -10,14 +10,18 @@ import pandas as pd
 
 from identity.deterministic import EDGE_COLUMNS
 
+LINK_COLUMNS = [*EDGE_COLUMNS, "match_weight", "model", "evidence"]
+
 
 def combine_links(
     deterministic: pd.DataFrame, probabilistic: pd.DataFrame, threshold: float | dict[str, float]
 ) -> pd.DataFrame:
     """Deterministic edges (probability 1.0) plus probabilistic edges at or above the threshold.
 
-    `threshold` may be one number or {kind: number} when `probabilistic` carries a `kind` column.
-    A pair found both ways keeps the deterministic rule.
+    `threshold` may be one number or {kind: number} when `probabilistic` carries a `kind` column
+    (the model that scored the pair). A pair found both ways keeps the deterministic rule; a pair
+    both models accepted (two records of uncertain kind) keeps the more confident model.
+    Columns: uid_l, uid_r, match_probability, match_rule, match_weight, model, evidence.
     """
     prob = probabilistic
     if len(prob):
@@ -26,10 +30,23 @@ def combine_links(
         else:
             limit = float(threshold)
         prob = prob[prob["match_probability"] >= limit]
-        prob = prob.assign(match_rule=pd.Series("probabilistic", index=prob.index, dtype="string"))
-    parts = [p[EDGE_COLUMNS] for p in (deterministic, prob) if len(p)]
+        prob = prob.assign(
+            match_rule=pd.Series("probabilistic", index=prob.index, dtype="string"),
+            model=(prob["kind"] if "kind" in prob.columns else pd.Series(pd.NA, index=prob.index)).astype(
+                "string"
+            ),
+        )
+        if "evidence" not in prob.columns:
+            prob = prob.assign(evidence=pd.Series(pd.NA, index=prob.index, dtype="string"))
+        prob = prob.sort_values("match_probability", ascending=False, kind="stable")
+    det = deterministic.assign(
+        match_weight=float("nan"),
+        model=pd.Series(pd.NA, index=deterministic.index, dtype="string"),
+        evidence=deterministic["match_rule"].astype("string"),
+    )
+    parts = [p[LINK_COLUMNS] for p in (det, prob) if len(p)]
     if not parts:
-        return deterministic[EDGE_COLUMNS].iloc[0:0]
+        return det[LINK_COLUMNS].iloc[0:0]
     edges = pd.concat(parts, ignore_index=True)
     lo = edges[["uid_l", "uid_r"]].min(axis=1)
     hi = edges[["uid_l", "uid_r"]].max(axis=1)

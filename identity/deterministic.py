@@ -1,7 +1,11 @@
 """Deterministic links: keys that, when equal, make two records one party without scoring.
 
-Rules (each only between records of the same kind, person or organisation):
-- `tax_id`: equal normalised tax id, and the same country when both countries are known;
+Rules (each only between records of the same kind, person or organisation; a record of uncertain
+kind, 'either', takes part as both):
+- `tax_id`: equal normalised tax id, and the same country when both countries are known, between
+  records that are organisations for sure: a person's tax id is strong evidence for the model, not
+  a key, because household members' ids get copied between their records (the model weighs names
+  and dates too);
 - `email`: equal exact (normalised) email address (for organisations not at a free-mail provider);
 - `domain`: equal web/email domain for organisations (free-mail and platform domains never count);
 - `cross_reference`: explicit pairs from the caller (e.g. the ERP number stored in the CRM).
@@ -16,7 +20,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from identity.normalize import is_free_mail
+from identity.normalize import is_free_mail, records_of_kind
 
 EDGE_COLUMNS = ["uid_l", "uid_r", "match_probability", "match_rule"]
 CROSS_REFERENCE_COLUMNS = ["source_system_l", "source_id_l", "source_system_r", "source_id_r"]
@@ -142,19 +146,22 @@ def deterministic_links(
     `max_group_size` skips a key shared by more records than this (a shared placeholder email or a
     reseller's domain is not one party); None disables the guard.
     """
-    parts = [_star_edges(norm["uid"], tax_id_keys(norm), "tax_id", max_group_size)]
+    orgs = records_of_kind(norm, "org")
+    people = records_of_kind(norm, "person")
+    # Tax ids key organisations only; a record that may be a person (household members' ids get
+    # copied between their records) leaves its tax id to the models.
+    firm = norm[norm["kind"] == "org"]
+    parts = [_star_edges(firm["uid"], tax_id_keys(firm), "tax_id", max_group_size)]
+    for kind, view in (("org", orgs), ("person", people)):
+        mail = view["email_norm"].mask(view["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA)
+        # For organisations a shared free-mail mailbox (a bookkeeper's gmail used for several small
+        # companies) is evidence for the model, not a deterministic key; for people it is a key.
+        if kind == "org":
+            mail = mail.mask(is_free_mail(view["email_domain"]), pd.NA)
+        parts.append(_star_edges(view["uid"], kind + "|" + mail, "email", max_group_size))
 
-    mail = norm["email_norm"].mask(norm["email_user"].isin(PLACEHOLDER_EMAIL_USERS).fillna(False), pd.NA)
-    # For organisations a shared free-mail mailbox (a bookkeeper's gmail used for several small
-    # companies) is evidence for the model, not a deterministic key; for people it is a key.
-    shared_mailbox = (norm["kind"] == "org") & is_free_mail(norm["email_domain"])
-    mail = mail.mask(shared_mailbox, pd.NA)
-    parts.append(_star_edges(norm["uid"], norm["kind"] + "|" + mail, "email", max_group_size))
-
-    is_org = norm["kind"] == "org"
-    domain = norm["domain_norm"].where(is_org)
-    domain = domain.mask(domain.isin(PLATFORM_DOMAINS).fillna(False), pd.NA)
-    parts.append(_star_edges(norm["uid"], domain, "domain", max_group_size))
+    domain = orgs["domain_norm"].mask(orgs["domain_norm"].isin(PLATFORM_DOMAINS).fillna(False), pd.NA)
+    parts.append(_star_edges(orgs["uid"], domain, "domain", max_group_size))
 
     parts.append(cross_reference_edges(norm, cross_references))
     parts = [p for p in parts if not p.empty]

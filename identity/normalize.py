@@ -396,15 +396,36 @@ def date_of_birth(s: pd.Series) -> pd.Series:
 
 
 def party_kind(df: pd.DataFrame, org_name: pd.Series) -> pd.Series:
-    """'person' or 'org' per record: an explicit party_type wins; else person-only fields make a person
-    unless the name carries a legal form; everything else is an organisation."""
+    """'person', 'org' or 'either' per record. An explicit party_type wins; else person-only fields
+    make a person unless the name carries a legal form. A bare name (no legal form, no person field)
+    shaped like a personal name is 'either', compared with both models (a sole trader, an individual
+    in billing), when it reads as one ('Jane Doe': a known given name or surname) or when most bare
+    names of its system do (a system of people: its 'Jxne Dooe' and 'Smith' are people too).
+    Everything else is an organisation."""
+    from identity.personal_names import could_be_person, reads_as_person
+
     explicit = fold(df["party_type"]).str.strip()
     person_fields = df["first_name"].notna() | df["last_name"].notna() | df["date_of_birth"].notna()
     has_suffix = df["name"].notna() & (clean_text(df["name"]) != org_name).fillna(False)
+    text = clean_text(df["name"])
+    bare = ~person_fields & ~has_suffix & could_be_person(text)
+    listed = bare & reads_as_person(text)
+    share = listed.groupby(df["source_system"]).transform("sum") / bare.groupby(
+        df["source_system"]
+    ).transform("sum").clip(lower=1)
+    either = listed | (bare & (share > 0.5))
     inferred = pd.Series("org", index=df.index, dtype="string").mask(person_fields & ~has_suffix, "person")
+    inferred = inferred.mask(either, "either")
     kind = inferred.mask(explicit.isin(PERSON_TYPES).fillna(False), "person")
     kind = kind.mask(explicit.isin(ORG_TYPES).fillna(False), "org")
     return kind.astype("string")
+
+
+def records_of_kind(norm: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The records a `kind` ('person' or 'org') model or rule sees: that kind and 'either', the
+    latter relabelled as `kind`."""
+    view = norm[(norm["kind"] == kind) | (norm["kind"] == "either")]
+    return view.assign(kind=pd.Series(kind, index=view.index, dtype="string"))
 
 
 def normalize_parties(df: pd.DataFrame) -> pd.DataFrame:
@@ -417,15 +438,20 @@ def normalize_parties(df: pd.DataFrame) -> pd.DataFrame:
     org_name = company_name(df["name"])
     kind = party_kind(df, org_name)
     is_person = kind == "person"
+    # An 'either' record carries both readings: first/last for the person model, the name as
+    # written (and a domain) for the organisation model.
+    maybe_person = kind != "org"
     out["kind"] = kind
 
     # Spaces inside a name part are noise more often than signal ("cla rke", "van der berg"/"vanderberg").
     first = person_name(df["first_name"]).str.replace(" ", "", regex=False)
     last = person_name(df["last_name"]).str.replace(" ", "", regex=False)
     full = person_name(df["name"])
-    # A person given only a full name: first token is the first name, last token the surname.
-    first = first.fillna(full.str.split(" ").str[0].where(is_person))
-    last = last.fillna(full.str.split(" ").str[-1].where(is_person & (full.str.count(" ") >= 1)))
+    # A person given only a full name: first token is the first name, last token the surname; a
+    # lone token is the surname (the given name is the part systems leave out).
+    several = full.str.count(" ") >= 1
+    first = first.fillna(full.str.split(" ").str[0].where(maybe_person & several))
+    last = last.fillna(full.str.split(" ").str[-1].where(maybe_person))
     person_full = _squash(first.fillna("") + " " + last.fillna(""))
     person_full = person_full.fillna(full)
     name = org_name.where(~is_person, person_full)
@@ -436,8 +462,8 @@ def normalize_parties(df: pd.DataFrame) -> pd.DataFrame:
     out["name_tok1"] = toks.str[0].astype("string")
     out["name_tok_last"] = toks.str[-1].where(name.str.count(" ") >= 1).astype("string")
     out["name_prefix"] = name.str.replace(" ", "", regex=False).str[:4].astype("string")
-    out["first_name_norm"] = first.where(is_person).astype("string")
-    out["last_name_norm"] = last.where(is_person).astype("string")
+    out["first_name_norm"] = first.where(maybe_person).astype("string")
+    out["last_name_norm"] = last.where(maybe_person).astype("string")
 
     mail = email(df["email"])
     out["email_norm"] = mail

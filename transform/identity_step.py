@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -29,6 +29,8 @@ class IdentityRun:
     links: int
     seconds: float
     rules: dict[str, int]
+    # Probability threshold per model and how it was chosen (identity.thresholds).
+    thresholds: dict[str, str] = field(default_factory=dict)
 
 
 def resolve_identities(warehouse: Warehouse, progress: Callable[[str], None] | None = None) -> IdentityRun:
@@ -88,6 +90,10 @@ def resolve_identities(warehouse: Warehouse, progress: Callable[[str], None] | N
         links=len(result.links),
         seconds=time.perf_counter() - started,
         rules={str(k): int(v) for k, v in matches["match_rule"].value_counts().items()},
+        thresholds={
+            kind: f"{value:.4f} ({result.threshold_sources.get(kind, 'default')})"
+            for kind, value in result.thresholds.items()
+        },
     )
 
 
