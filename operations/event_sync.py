@@ -1,9 +1,11 @@
 """The targeted run a batch of billing events triggers: fetch what changed -> rebuild -> sync those
 customers only, with the events' id as correlation id on every ledger row and outgoing request.
 
-Steps: billing ingestion (incremental: the new events and the objects they touched), the incremental
-transform (`syncline transform`'s runner, which publishes the read-only copy), then the syncs
-restricted to the golden customers the events map to. Used by the Dagster `billing_event_sync` job
+Steps: billing ingestion (incremental: the new events and the objects they touched), a rebuild of
+only the dbt models between raw billing and the sync models (the whole transform, identity included,
+when an event can create or merge customers), publishing the read-only copy, then the syncs
+restricted to the golden customers the events map to; late events raise an `sla_breach` alert and a
+destination found down an `outage` alert. Used by the Dagster `billing_event_sync` job
 (the billing-events sensor) and by `syncline events replay`.
 """
 
