@@ -91,10 +91,10 @@ def _latencies(admin: Any, since_seq: int, made: list[tuple[list[str], float]]) 
 
 def _make_events(admin: Any, size: int, seed: int) -> tuple[list[str], float]:
     """Upgrades made now; their event ids (oldest first) and the wall time before the call."""
-    before = _newest_event(admin)
+    before = _newest_event()
     made_at = time.time()
     admin.simulate(size, kinds=["upgrade"], seed=seed, at_wall_clock=True)
-    return _events_after(admin, before), made_at
+    return _events_after(before), made_at
 
 
 def _billing():
@@ -104,14 +104,14 @@ def _billing():
     return billing_client(source_config("billing"))
 
 
-def _newest_event(_admin: Any) -> str:
+def _newest_event() -> str:
     from operations.billing_events import newest_event_id
 
     with _billing() as client:
         return newest_event_id(client) or ""
 
 
-def _events_after(_admin: Any, cursor: str) -> list[str]:
+def _events_after(cursor: str) -> list[str]:
     from operations.billing_events import events_after
 
     with _billing() as client:
@@ -125,7 +125,7 @@ def floor_path(admin: Any, seed: int) -> dict[str, Any]:
     since = admin.requests()[-1]["seq"] if admin.requests() else 0
     made = []
     for i, size in enumerate(BURSTS):
-        cursor = _newest_event(admin)
+        cursor = _newest_event()
         ids, at = _make_events(admin, size, seed + i)
         with _billing() as client:
             batch = events_after(client, cursor)
